@@ -1,0 +1,1 @@
+//! Placeholder: linearizability checker (issue 3).

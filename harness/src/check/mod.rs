@@ -1,0 +1,92 @@
+//! Checkers: pure functions from a run's record to verdicts.
+//!
+//! A checker never touches the simulation. It answers `pass`, `fail` with
+//! evidence (the smallest slice of history that shows the violation and what
+//! was expected instead), or `unknown` when it could not decide within its
+//! budget or on the data it was given. `unknown` is never a silent pass: a
+//! run with an `unknown` verdict does not pass.
+
+pub mod availability;
+pub mod linearizability;
+
+use crate::history::Event;
+use serde::{Deserialize, Serialize};
+
+/// The outcome of one invariant on one run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+    Unknown,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Unknown => "unknown",
+        }
+    }
+}
+
+/// One invariant's verdict, with the evidence a person needs to believe it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// The invariant's name as written in the scenario (e.g. `availability`).
+    pub invariant: String,
+    pub status: Status,
+    /// One line a person reads first: what held or what was violated.
+    pub summary: String,
+    /// On failure: what the invariant expected instead.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expected: Option<String>,
+    /// On failure: the smallest slice of history that shows the violation.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub evidence: Vec<Event>,
+    /// Measurements behind the verdict (ratios, percentiles, search sizes).
+    /// A JSON object with sorted keys, so it serialises deterministically.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty", default)]
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Verdict {
+    pub fn pass(invariant: impl Into<String>, summary: impl Into<String>) -> Verdict {
+        Verdict::new(invariant, Status::Pass, summary)
+    }
+
+    pub fn fail(invariant: impl Into<String>, summary: impl Into<String>) -> Verdict {
+        Verdict::new(invariant, Status::Fail, summary)
+    }
+
+    pub fn unknown(invariant: impl Into<String>, summary: impl Into<String>) -> Verdict {
+        Verdict::new(invariant, Status::Unknown, summary)
+    }
+
+    fn new(invariant: impl Into<String>, status: Status, summary: impl Into<String>) -> Verdict {
+        Verdict {
+            invariant: invariant.into(),
+            status,
+            summary: summary.into(),
+            expected: None,
+            evidence: Vec::new(),
+            details: serde_json::Map::new(),
+        }
+    }
+
+    pub fn with_expected(mut self, expected: impl Into<String>) -> Verdict {
+        self.expected = Some(expected.into());
+        self
+    }
+
+    pub fn with_evidence(mut self, evidence: Vec<Event>) -> Verdict {
+        self.evidence = evidence;
+        self
+    }
+
+    pub fn with_detail(mut self, key: &str, value: impl Into<serde_json::Value>) -> Verdict {
+        self.details.insert(key.to_string(), value.into());
+        self
+    }
+}

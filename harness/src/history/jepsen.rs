@@ -1,0 +1,1 @@
+//! Placeholder: Jepsen log and EDN history formats (see issue 3).

@@ -1,0 +1,16 @@
+//! The chaos harness: deterministic fault injection on turmoil.
+//!
+//! One run is a pure function of a scenario and a seed:
+//!
+//! ```text
+//! Scenario + seed --expand--> Plan --simulate--> RunRecord --check--> Verdicts --render--> Report
+//! ```
+//!
+//! Each arrow is a module here: [`scenario`] (parse, validate, build),
+//! [`plan`] (expand a scenario with a seed into timed fault events),
+//! [`sim`] (run a plan in turmoil and record history and trace),
+//! [`check`] (invariants), [`report`] (JSON and its views), and [`cli`],
+//! which a target crate's `main` calls with its registry of targets.
+
+pub mod check;
+pub mod history;

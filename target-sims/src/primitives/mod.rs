@@ -1,0 +1,1 @@
+//! Resilience primitives on simulated time (issue 4).
