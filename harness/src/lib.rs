@@ -9,8 +9,14 @@
 //! Each arrow is a module here: [`scenario`] (parse, validate, build),
 //! [`plan`] (expand a scenario with a seed into timed fault events),
 //! [`sim`] (run a plan in turmoil and record history and trace),
-//! [`check`] (invariants), [`report`] (JSON and its views), and [`cli`],
-//! which a target crate's `main` calls with its registry of targets.
+//! [`check`] (invariants), [`report`] (JSON and its views), [`suite`]
+//! (many seeds on all cores) and [`cli`], which a target crate's `main`
+//! calls with its registry of targets.
 
 pub mod check;
+pub mod duration;
 pub mod history;
+pub mod plan;
+pub mod scenario;
+pub mod seed;
+pub mod target;

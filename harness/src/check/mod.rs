@@ -90,3 +90,8 @@ impl Verdict {
         self
     }
 }
+
+/// The models `[invariants.linearizable] model = "..."` accepts.
+pub fn linearizability_model_names() -> &'static [&'static str] {
+    &["register", "kv", "counter"]
+}

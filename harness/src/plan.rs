@@ -1,0 +1,606 @@
+//! Plans: a scenario expanded with a seed into concrete, timed fault events.
+//!
+//! A plan is plain data. Every random choice a scenario leaves open — which
+//! fault kinds a swarm seed enables, which server a random fault hits, how
+//! long it lasts — is made here from the seed's `plan` stream, once. The
+//! simulation then applies the events at their times and makes no choices
+//! of its own, so a plan can be printed, stored in a report, edited and
+//! replayed exactly.
+
+use crate::duration::{format_duration, serde_text};
+use crate::scenario::{
+    FaultEventSpec, RandomFaultKind, RandomFaultsSpec, Scenario, Topology, WorkloadSpec,
+};
+use crate::seed::Seed;
+use rand::seq::SliceRandom;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Identifies one fault from its start to its end.
+pub type FaultId = u32;
+
+/// What the nemesis does at one instant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum FaultAction {
+    /// Block every link between hosts on different sides (both ways).
+    Partition { id: FaultId, sides: Vec<Vec<String>> },
+    /// Block messages from `from` to `to`.
+    PartitionOneway {
+        id: FaultId,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    /// Remove the blocks of one partition.
+    EndPartition { id: FaultId },
+    /// Remove every partition.
+    HealPartitions,
+    Latency {
+        id: FaultId,
+        /// `None`: every link.
+        between: Option<[Vec<String>; 2]>,
+        #[serde(with = "serde_text")]
+        latency: Duration,
+        #[serde(with = "serde_text")]
+        jitter: Duration,
+    },
+    EndLatency { id: FaultId },
+    Loss {
+        id: FaultId,
+        between: Option<[Vec<String>; 2]>,
+        rate: f64,
+    },
+    EndLoss { id: FaultId },
+    Crash { id: FaultId, host: String },
+    Restart { host: String },
+    Bounce { id: FaultId, host: String },
+    Pause { id: FaultId, host: String },
+    Resume { host: String },
+    /// The end of a random storm: every partition, latency and loss fault
+    /// removed, every paused host resumed, every crashed host restarted.
+    HealAll,
+}
+
+impl FaultAction {
+    /// A short label for timelines and reports.
+    pub fn describe(&self) -> String {
+        let set = |hosts: &[String]| hosts.join(",");
+        match self {
+            FaultAction::Partition { sides, .. } => format!(
+                "partition {}",
+                sides.iter().map(|s| format!("[{}]", set(s))).collect::<Vec<_>>().join(" | ")
+            ),
+            FaultAction::PartitionOneway { from, to, .. } => {
+                format!("partition-oneway [{}] -> [{}]", set(from), set(to))
+            }
+            FaultAction::EndPartition { id } => format!("end partition #{id}"),
+            FaultAction::HealPartitions => "heal partitions".into(),
+            FaultAction::Latency { between, latency, jitter, .. } => format!(
+                "latency {}+{} on {}",
+                format_duration(*latency),
+                format_duration(*jitter),
+                between_label(between)
+            ),
+            FaultAction::EndLatency { id } => format!("end latency #{id}"),
+            FaultAction::Loss { between, rate, .. } => {
+                format!("loss {rate:.2} on {}", between_label(between))
+            }
+            FaultAction::EndLoss { id } => format!("end loss #{id}"),
+            FaultAction::Crash { host, .. } => format!("crash {host}"),
+            FaultAction::Restart { host } => format!("restart {host}"),
+            FaultAction::Bounce { host, .. } => format!("bounce {host}"),
+            FaultAction::Pause { host, .. } => format!("pause {host}"),
+            FaultAction::Resume { host } => format!("resume {host}"),
+            FaultAction::HealAll => "heal all".into(),
+        }
+    }
+}
+
+fn between_label(between: &Option<[Vec<String>; 2]>) -> String {
+    match between {
+        None => "all links".into(),
+        Some([a, b]) => format!("[{}] <-> [{}]", a.join(","), b.join(",")),
+    }
+}
+
+/// One event of the plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanEvent {
+    #[serde(with = "serde_text")]
+    pub at: Duration,
+    #[serde(flatten)]
+    pub action: FaultAction,
+}
+
+/// A span of time during which a fault was active, for reports and the
+/// "during faults" availability ratio.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaultWindow {
+    pub id: FaultId,
+    pub label: String,
+    #[serde(with = "serde_text")]
+    pub start: Duration,
+    /// `None`: never healed within the run.
+    #[serde(with = "crate::duration::serde_opt")]
+    pub end: Option<Duration>,
+}
+
+/// A scenario made concrete for one seed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub scenario: String,
+    pub seed: u64,
+    pub servers: Vec<String>,
+    pub clients: Vec<String>,
+    #[serde(with = "serde_text")]
+    pub duration: Duration,
+    #[serde(with = "serde_text")]
+    pub tick: Duration,
+    #[serde(with = "serde_text")]
+    pub drain: Duration,
+    #[serde(with = "serde_text")]
+    pub latency: Duration,
+    #[serde(with = "serde_text")]
+    pub jitter: Duration,
+    pub workload: WorkloadSpec,
+    /// For random plans: the fault kinds this seed's swarm switched on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enabled_fault_kinds: Vec<RandomFaultKind>,
+    pub events: Vec<PlanEvent>,
+    pub fault_windows: Vec<FaultWindow>,
+    /// When the last fault ended, if every fault ended.
+    #[serde(with = "crate::duration::serde_opt")]
+    pub last_heal: Option<Duration>,
+}
+
+impl Plan {
+    pub fn topology(&self) -> Topology {
+        Topology {
+            servers: self.servers.clone(),
+            clients: self.clients.clone(),
+        }
+    }
+
+    /// Whether a fault was active at `t`.
+    pub fn fault_active_at(&self, t: Duration) -> bool {
+        self.fault_windows
+            .iter()
+            .any(|w| w.start <= t && w.end.is_none_or(|end| t < end))
+    }
+}
+
+/// Expands a validated scenario with a seed.
+pub fn expand(scenario: &Scenario, topology: &Topology, seed: u64) -> Plan {
+    let mut rng = Seed(seed).stream("plan");
+    let mut builder = PlanBuilder {
+        events: Vec::new(),
+        next_id: 1,
+    };
+
+    for spec in &scenario.faults.events {
+        builder.add_manual(spec, topology, &mut rng);
+    }
+    let mut enabled = Vec::new();
+    if let Some(random) = &scenario.faults.random {
+        enabled = enabled_kinds(random, &mut rng);
+        builder.add_random(random, &enabled, topology, scenario.simulation.duration, &mut rng);
+    }
+
+    // Stable: events at the same instant keep the order they were written.
+    let mut events = builder.events;
+    events.sort_by_key(|e| e.at);
+    let fault_windows = fault_windows(&events);
+    let last_heal = if fault_windows.iter().all(|w| w.end.is_some()) {
+        fault_windows.iter().filter_map(|w| w.end).max()
+    } else {
+        None
+    };
+
+    Plan {
+        scenario: scenario.name.clone(),
+        seed,
+        servers: topology.servers.clone(),
+        clients: topology.clients.clone(),
+        duration: scenario.simulation.duration,
+        tick: scenario.simulation.tick,
+        drain: scenario.simulation.drain,
+        latency: scenario.network.latency,
+        jitter: scenario.network.jitter,
+        workload: scenario.workload.clone(),
+        enabled_fault_kinds: enabled,
+        events,
+        fault_windows,
+        last_heal,
+    }
+}
+
+fn enabled_kinds(random: &RandomFaultsSpec, rng: &mut ChaCha8Rng) -> Vec<RandomFaultKind> {
+    let mut kinds = random.kinds.clone();
+    kinds.sort();
+    kinds.dedup();
+    if !random.swarm {
+        return kinds;
+    }
+    let chosen: Vec<_> = kinds.iter().copied().filter(|_| rng.random_bool(0.5)).collect();
+    if chosen.is_empty() {
+        vec![kinds[rng.random_range(0..kinds.len())]]
+    } else {
+        chosen
+    }
+}
+
+struct PlanBuilder {
+    events: Vec<PlanEvent>,
+    next_id: FaultId,
+}
+
+impl PlanBuilder {
+    fn id(&mut self) -> FaultId {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn push(&mut self, at: Duration, action: FaultAction) {
+        self.events.push(PlanEvent { at, action });
+    }
+
+    fn add_manual(&mut self, spec: &FaultEventSpec, topology: &Topology, rng: &mut ChaCha8Rng) {
+        let resolve = |set: &[String]| topology.resolve_set(set).expect("validated host set");
+        let at = spec.at();
+        let id = self.id();
+        let (start, end) = match spec {
+            FaultEventSpec::Partition { sides, .. } => (
+                FaultAction::Partition {
+                    id,
+                    sides: sides.iter().map(|s| resolve(s)).collect(),
+                },
+                Some(FaultAction::EndPartition { id }),
+            ),
+            FaultEventSpec::Isolate { host, .. } => (
+                isolate(id, host, topology),
+                Some(FaultAction::EndPartition { id }),
+            ),
+            FaultEventSpec::MajorityMinority { .. } => (
+                majority_minority(id, topology, rng),
+                Some(FaultAction::EndPartition { id }),
+            ),
+            FaultEventSpec::Bridge { .. } => {
+                (bridge(id, topology, rng), Some(FaultAction::EndPartition { id }))
+            }
+            FaultEventSpec::PartitionOneway { from, to, .. } => (
+                FaultAction::PartitionOneway {
+                    id,
+                    from: resolve(from),
+                    to: resolve(to),
+                },
+                Some(FaultAction::EndPartition { id }),
+            ),
+            FaultEventSpec::Heal { .. } => (FaultAction::HealPartitions, None),
+            FaultEventSpec::Latency {
+                between,
+                latency,
+                jitter,
+                ..
+            } => (
+                FaultAction::Latency {
+                    id,
+                    between: between.as_ref().map(|[a, b]| [resolve(a), resolve(b)]),
+                    latency: *latency,
+                    jitter: *jitter,
+                },
+                Some(FaultAction::EndLatency { id }),
+            ),
+            FaultEventSpec::Loss { between, rate, .. } => (
+                FaultAction::Loss {
+                    id,
+                    between: between.as_ref().map(|[a, b]| [resolve(a), resolve(b)]),
+                    rate: *rate,
+                },
+                Some(FaultAction::EndLoss { id }),
+            ),
+            FaultEventSpec::Crash { host, .. } => (
+                FaultAction::Crash {
+                    id,
+                    host: host.clone(),
+                },
+                Some(FaultAction::Restart { host: host.clone() }),
+            ),
+            FaultEventSpec::Restart { host, .. } => {
+                (FaultAction::Restart { host: host.clone() }, None)
+            }
+            FaultEventSpec::Bounce { host, .. } => (
+                FaultAction::Bounce {
+                    id,
+                    host: host.clone(),
+                },
+                None,
+            ),
+            FaultEventSpec::Pause { host, .. } => (
+                FaultAction::Pause {
+                    id,
+                    host: host.clone(),
+                },
+                Some(FaultAction::Resume { host: host.clone() }),
+            ),
+            FaultEventSpec::Resume { host, .. } => {
+                (FaultAction::Resume { host: host.clone() }, None)
+            }
+        };
+        self.push(at, start);
+        if let (Some(duration), Some(end)) = (spec.duration(), end) {
+            self.push(at + duration, end);
+        }
+    }
+
+    fn add_random(
+        &mut self,
+        random: &RandomFaultsSpec,
+        enabled: &[RandomFaultKind],
+        topology: &Topology,
+        run_duration: Duration,
+        rng: &mut ChaCha8Rng,
+    ) {
+        let storm_end = run_duration - random.recovery;
+        // When each server is next free of a crash or pause, so the plan
+        // never crashes a crashed host or pauses a paused one.
+        let mut busy_until: Vec<Duration> = vec![Duration::ZERO; topology.servers.len()];
+        let mut t = random.start;
+        while t < storm_end {
+            let kind = enabled[rng.random_range(0..enabled.len())];
+            let length = uniform(rng, random.duration.low, random.duration.high).min(storm_end - t);
+            let end = t + length;
+            let server_index = rng.random_range(0..topology.servers.len());
+            let server = topology.servers[server_index].clone();
+            let id = self.id();
+            match kind {
+                RandomFaultKind::Isolate => {
+                    self.push(t, isolate(id, &server, topology));
+                    self.push(end, FaultAction::EndPartition { id });
+                }
+                RandomFaultKind::MajorityMinority => {
+                    self.push(t, majority_minority(id, topology, rng));
+                    self.push(end, FaultAction::EndPartition { id });
+                }
+                RandomFaultKind::Bridge => {
+                    self.push(t, bridge(id, topology, rng));
+                    self.push(end, FaultAction::EndPartition { id });
+                }
+                RandomFaultKind::PartitionOneway => {
+                    let others: Vec<String> =
+                        topology.all().into_iter().filter(|h| *h != server).collect();
+                    let (from, to) = if rng.random_bool(0.5) {
+                        (vec![server], others)
+                    } else {
+                        (others, vec![server])
+                    };
+                    self.push(t, FaultAction::PartitionOneway { id, from, to });
+                    self.push(end, FaultAction::EndPartition { id });
+                }
+                RandomFaultKind::Latency => {
+                    let latency = uniform(rng, random.latency.low, random.latency.high);
+                    let others: Vec<String> =
+                        topology.all().into_iter().filter(|h| *h != server).collect();
+                    self.push(
+                        t,
+                        FaultAction::Latency {
+                            id,
+                            between: Some([vec![server], others]),
+                            latency,
+                            jitter: latency / 4,
+                        },
+                    );
+                    self.push(end, FaultAction::EndLatency { id });
+                }
+                RandomFaultKind::Loss => {
+                    let [lo, hi] = random.loss_rate;
+                    let rate = if hi > lo { rng.random_range(lo..=hi) } else { lo };
+                    let others: Vec<String> =
+                        topology.all().into_iter().filter(|h| *h != server).collect();
+                    self.push(
+                        t,
+                        FaultAction::Loss {
+                            id,
+                            between: Some([vec![server], others]),
+                            rate,
+                        },
+                    );
+                    self.push(end, FaultAction::EndLoss { id });
+                }
+                RandomFaultKind::Crash | RandomFaultKind::Pause => {
+                    if busy_until[server_index] <= t {
+                        busy_until[server_index] = end;
+                        if kind == RandomFaultKind::Crash {
+                            self.push(t, FaultAction::Crash { id, host: server.clone() });
+                            self.push(end, FaultAction::Restart { host: server });
+                        } else {
+                            self.push(t, FaultAction::Pause { id, host: server.clone() });
+                            self.push(end, FaultAction::Resume { host: server });
+                        }
+                    }
+                }
+                RandomFaultKind::Bounce => {
+                    if busy_until[server_index] <= t {
+                        self.push(t, FaultAction::Bounce { id, host: server });
+                    }
+                }
+            }
+            t += uniform(rng, random.interval.low, random.interval.high);
+        }
+        self.push(storm_end, FaultAction::HealAll);
+    }
+}
+
+fn uniform(rng: &mut ChaCha8Rng, low: Duration, high: Duration) -> Duration {
+    if high <= low {
+        return low;
+    }
+    Duration::from_nanos(rng.random_range(low.as_nanos() as u64..=high.as_nanos() as u64))
+}
+
+fn isolate(id: FaultId, host: &str, topology: &Topology) -> FaultAction {
+    let others = topology.all().into_iter().filter(|h| h != host).collect();
+    FaultAction::Partition {
+        id,
+        sides: vec![vec![host.to_string()], others],
+    }
+}
+
+/// Servers split into a strict majority (with the clients) and the rest.
+fn majority_minority(id: FaultId, topology: &Topology, rng: &mut ChaCha8Rng) -> FaultAction {
+    let mut servers = topology.servers.clone();
+    servers.shuffle(rng);
+    let minority_size = (servers.len() - 1) / 2;
+    let minority = servers[..minority_size].to_vec();
+    let mut majority = servers[minority_size..].to_vec();
+    majority.extend(topology.clients.iter().cloned());
+    FaultAction::Partition {
+        id,
+        sides: vec![minority, majority],
+    }
+}
+
+/// Two halves that cannot reach each other; one server in the middle (and
+/// the clients) reach both.
+fn bridge(id: FaultId, topology: &Topology, rng: &mut ChaCha8Rng) -> FaultAction {
+    let mut servers = topology.servers.clone();
+    servers.shuffle(rng);
+    let _bridge = servers.remove(0);
+    let half = servers.len() / 2;
+    let right = servers.split_off(half);
+    FaultAction::Partition {
+        id,
+        sides: vec![servers, right],
+    }
+}
+
+/// Derives when each fault was active from the ordered events.
+fn fault_windows(events: &[PlanEvent]) -> Vec<FaultWindow> {
+    let mut windows: Vec<FaultWindow> = Vec::new();
+    let close = |windows: &mut Vec<FaultWindow>, at: Duration, pred: &dyn Fn(&FaultWindow) -> bool| {
+        for w in windows.iter_mut().filter(|w| w.end.is_none() && pred(w)) {
+            w.end = Some(at);
+        }
+    };
+    for event in events {
+        let at = event.at;
+        let open = |windows: &mut Vec<FaultWindow>, id: FaultId| {
+            windows.push(FaultWindow {
+                id,
+                label: event.action.describe(),
+                start: at,
+                end: None,
+            })
+        };
+        match &event.action {
+            FaultAction::Partition { id, .. }
+            | FaultAction::PartitionOneway { id, .. }
+            | FaultAction::Latency { id, .. }
+            | FaultAction::Loss { id, .. }
+            | FaultAction::Crash { id, .. }
+            | FaultAction::Pause { id, .. } => open(&mut windows, *id),
+            FaultAction::Bounce { id, .. } => {
+                // A process restart is instantaneous in simulated time; the
+                // outage it causes is whatever the target takes to recover.
+                open(&mut windows, *id);
+                close(&mut windows, at, &|w| w.id == *id);
+            }
+            FaultAction::EndPartition { id }
+            | FaultAction::EndLatency { id }
+            | FaultAction::EndLoss { id } => close(&mut windows, at, &|w| w.id == *id),
+            FaultAction::HealPartitions => {
+                close(&mut windows, at, &|w| w.label.starts_with("partition"))
+            }
+            FaultAction::Restart { host } => {
+                let label = format!("crash {host}");
+                close(&mut windows, at, &|w| w.label == label)
+            }
+            FaultAction::Resume { host } => {
+                let label = format!("pause {host}");
+                close(&mut windows, at, &|w| w.label == label)
+            }
+            FaultAction::HealAll => close(&mut windows, at, &|_| true),
+        }
+    }
+    windows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::ScenarioBuilder;
+
+    fn topology(n: usize) -> Topology {
+        Topology {
+            servers: (1..=n).map(|i| format!("n{i}")).collect(),
+            clients: vec!["client-0".into()],
+        }
+    }
+
+    fn random_scenario() -> Scenario {
+        ScenarioBuilder::new("swarm", "test")
+            .duration(Duration::from_secs(30))
+            .random_faults(RandomFaultsSpec::with_kinds(RandomFaultKind::ALL.to_vec()))
+            .build()
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_plan() {
+        let s = random_scenario();
+        assert_eq!(expand(&s, &topology(5), 9), expand(&s, &topology(5), 9));
+        assert_ne!(expand(&s, &topology(5), 9).events, expand(&s, &topology(5), 10).events);
+    }
+
+    #[test]
+    fn a_random_plan_heals_everything_before_the_recovery_window() {
+        for seed in 0..50 {
+            let plan = expand(&random_scenario(), &topology(5), seed);
+            let storm_end = Duration::from_secs(25);
+            assert!(plan.last_heal.unwrap() <= storm_end, "seed {seed}");
+            assert!(plan.events.iter().all(|e| e.at <= storm_end));
+            assert!(matches!(plan.events.last().unwrap().action, FaultAction::HealAll));
+            assert!(plan.fault_windows.iter().all(|w| w.end.unwrap() <= storm_end));
+        }
+    }
+
+    #[test]
+    fn swarm_seeds_enable_different_kind_sets() {
+        let s = random_scenario();
+        let sets: std::collections::BTreeSet<Vec<RandomFaultKind>> = (0..20)
+            .map(|seed| expand(&s, &topology(5), seed).enabled_fault_kinds)
+            .collect();
+        assert!(sets.len() > 5, "swarm should vary the enabled kinds: {sets:?}");
+        assert!(sets.iter().all(|k| !k.is_empty()));
+    }
+
+    #[test]
+    fn majority_minority_keeps_a_strict_majority_with_the_clients() {
+        let mut rng = Seed(1).stream("plan");
+        let FaultAction::Partition { sides, .. } = majority_minority(1, &topology(5), &mut rng)
+        else {
+            panic!()
+        };
+        assert_eq!(sides[0].len(), 2);
+        assert_eq!(sides[1].len(), 4);
+        assert!(sides[1].contains(&"client-0".to_string()));
+    }
+
+    #[test]
+    fn manual_faults_get_an_end_event_and_a_window() {
+        let s = ScenarioBuilder::new("m", "test")
+            .fault(FaultEventSpec::Crash {
+                at: Duration::from_secs(2),
+                duration: Some(Duration::from_secs(3)),
+                host: "n1".into(),
+            })
+            .build();
+        let plan = expand(&s, &topology(3), 0);
+        assert_eq!(plan.events.len(), 2);
+        assert_eq!(plan.events[1].at, Duration::from_secs(5));
+        assert_eq!(plan.last_heal, Some(Duration::from_secs(5)));
+        assert!(plan.fault_active_at(Duration::from_secs(3)));
+        assert!(!plan.fault_active_at(Duration::from_secs(5)));
+    }
+}

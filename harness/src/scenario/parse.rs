@@ -1,0 +1,217 @@
+//! Reading scenario files, with errors that point at the line.
+//!
+//! Three layers can reject a file: TOML syntax, the shape of the data
+//! (unknown keys, wrong types, bad durations) and meaning (unknown target or
+//! host, a ratio above 1). Each reports a key path such as
+//! `faults.events[2].sides[0][1]`; this module maps that path back to a
+//! line and column of the file through an index built from the TOML parser's
+//! spans, so every error reads `file:line:col: key: what was expected`.
+
+use super::Scenario;
+use crate::target::Registry;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+/// A scenario that cannot be used, and where the problem is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file, when the scenario came from one.
+    pub file: Option<PathBuf>,
+    /// 1-based line and column, when known.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// The key path, e.g. `workload.clients`; empty for the whole file.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.file {
+            Some(file) => write!(f, "{}", file.display())?,
+            None => f.write_str("<scenario>")?,
+        }
+        if let (Some(line), Some(column)) = (self.line, self.column) {
+            write!(f, ":{line}:{column}")?;
+        }
+        if self.key.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": key `{}`: {}", self.key, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl ScenarioError {
+    /// An error with a key path but no position (scenarios built in Rust).
+    pub fn at_key(key: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+        ScenarioError {
+            file: None,
+            line: None,
+            column: None,
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Reads, parses and validates a scenario file against the registry.
+pub fn load_file(path: &Path, registry: &Registry) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|err| ScenarioError {
+        file: Some(path.to_path_buf()),
+        line: None,
+        column: None,
+        key: String::new(),
+        message: format!("cannot read the file: {err}"),
+    })?;
+    parse_str(&text, Some(path), registry)
+}
+
+/// Parses and validates scenario text. `file` only labels errors.
+pub fn parse_str(
+    text: &str,
+    file: Option<&Path>,
+    registry: &Registry,
+) -> Result<Scenario, ScenarioError> {
+    let located = |key: String, span: Option<std::ops::Range<usize>>, message: String| {
+        let (line, column) = match span {
+            Some(span) => {
+                let (l, c) = line_col(text, span.start);
+                (Some(l), Some(c))
+            }
+            None => (None, None),
+        };
+        ScenarioError {
+            file: file.map(Path::to_path_buf),
+            line,
+            column,
+            key,
+            message,
+        }
+    };
+
+    let table = DeTable::parse(text).map_err(|err| {
+        located(
+            String::new(),
+            err.span(),
+            format!("invalid TOML: {}", err.message().trim()),
+        )
+    })?;
+    let index = SpanIndex::build(&table);
+
+    let deserializer = toml::de::Deserializer::from(table);
+    let scenario: Scenario = serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let key = path_to_string(err.path());
+        let inner = err.into_inner();
+        let span = index.lookup(&key).or(inner.span());
+        located(key, span, tidy_serde_message(inner.message()))
+    })?;
+
+    super::validate(&scenario, registry).map_err(|err| {
+        let span = index.lookup(&err.key);
+        located(err.key, span, err.message)
+    })?;
+    Ok(scenario)
+}
+
+/// serde's messages quote with backticks and list alternatives; keep them,
+/// but drop trailing whitespace and TOML's own position suffixes.
+fn tidy_serde_message(message: &str) -> String {
+    message.trim().to_string()
+}
+
+/// Renders a serde path as `a.b[0].c`.
+pub fn path_to_string(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(offset, |nl| offset - nl - 1) + 1;
+    (line, column)
+}
+
+/// Key path → byte span of the key (or of the array element) in the file.
+struct SpanIndex {
+    spans: Vec<(String, std::ops::Range<usize>)>,
+}
+
+impl SpanIndex {
+    fn build(table: &Spanned<DeTable<'_>>) -> SpanIndex {
+        let mut index = SpanIndex { spans: Vec::new() };
+        index.walk_table(String::new(), table.get_ref());
+        index
+    }
+
+    fn walk_table(&mut self, prefix: String, table: &DeTable<'_>) {
+        for (key, value) in table.iter() {
+            let path = if prefix.is_empty() {
+                key.get_ref().to_string()
+            } else {
+                format!("{prefix}.{}", key.get_ref())
+            };
+            self.spans.push((path.clone(), key.span()));
+            self.walk_value(path, value);
+        }
+    }
+
+    fn walk_value(&mut self, path: String, value: &Spanned<DeValue<'_>>) {
+        match value.get_ref() {
+            DeValue::Table(table) => self.walk_table(path, table),
+            DeValue::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let item_path = format!("{path}[{i}]");
+                    self.spans.push((item_path.clone(), item.span()));
+                    self.walk_value(item_path, item);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The span of `key`, or of its closest ancestor that is in the file
+    /// (a missing key is reported at the table that lacks it).
+    fn lookup(&self, key: &str) -> Option<std::ops::Range<usize>> {
+        let mut key = key;
+        loop {
+            if let Some((_, span)) = self.spans.iter().find(|(k, _)| k == key) {
+                return Some(span.clone());
+            }
+            let cut = key.rfind(['.', '['])?;
+            key = &key[..cut];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based() {
+        let text = "a = 1\nbb = 2\n";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 6), (2, 1));
+        assert_eq!(line_col(text, 8), (2, 3));
+    }
+}

@@ -1,0 +1,217 @@
+//! The interface between the harness and a system under test.
+//!
+//! A [`Target`] is a kind of system (a register server, a replicated KV
+//! store, …) that a scenario names. Given the scenario's `[target]` settings
+//! it produces a [`System`]: a fixed topology of server hosts plus the means
+//! to install them into a simulation and to create clients for them. Clients
+//! run inside the harness's client hosts and turn workload operations into
+//! requests; the harness records what they observe as the history.
+//!
+//! A user testing their own service implements these two traits and hands a
+//! [`Registry`] to [`crate::cli::main`].
+
+use crate::history::{Op, Outcome, Value};
+use crate::seed::Seed;
+use rand_chacha::ChaCha8Rng;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// A boxed, single-threaded future: simulated hosts run on a current-thread
+/// runtime, so nothing here needs to be `Send`.
+pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// A kind of system a scenario can name in `[target] system = "..."`.
+pub trait Target: Send + Sync {
+    /// The name scenarios use.
+    fn name(&self) -> &'static str;
+
+    /// One line for `chaos list` and the docs.
+    fn description(&self) -> &'static str;
+
+    /// A commented TOML fragment of this target's settings (the keys that go
+    /// in `[target]` beside `system`), used by `chaos new`.
+    fn settings_template(&self) -> &'static str {
+        ""
+    }
+
+    /// Validates the settings and builds the system. `settings` holds every
+    /// key of the scenario's `[target]` table except `system`; unknown keys
+    /// must be rejected.
+    fn configure(&self, settings: &toml::Table) -> Result<Arc<dyn System>, SettingsError>;
+}
+
+/// A configured system: its topology, and how to start it and talk to it.
+pub trait System: Send + Sync {
+    /// The names of the server hosts, in a fixed order. Faults name them.
+    fn hosts(&self) -> Vec<String>;
+
+    /// Registers the server hosts in the simulation.
+    fn install(&self, sim: &mut turmoil::Sim<'_>, env: &HostEnv);
+
+    /// A client for one logical client. Called inside a client host, once
+    /// per process number (a client whose operation ended in `info` is
+    /// replaced by a fresh one, as in Jepsen).
+    fn client(&self, process: u64, env: &ClientEnv) -> Box<dyn Client>;
+}
+
+/// What a client reports for one operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Completion {
+    pub outcome: Outcome,
+    /// For `ok` reads the value read; otherwise usually the input echoed.
+    pub value: Value,
+    /// Requests sent for this operation, retries included (0 = not counted).
+    pub attempts: u32,
+    /// The answer came from a fallback rather than the system of record.
+    pub degraded: bool,
+}
+
+impl Completion {
+    pub fn ok(value: Value) -> Completion {
+        Completion {
+            outcome: Outcome::Ok,
+            value,
+            attempts: 0,
+            degraded: false,
+        }
+    }
+
+    pub fn fail(value: Value) -> Completion {
+        Completion {
+            outcome: Outcome::Fail,
+            value,
+            attempts: 0,
+            degraded: false,
+        }
+    }
+
+    pub fn info(value: Value) -> Completion {
+        Completion {
+            outcome: Outcome::Info,
+            value,
+            attempts: 0,
+            degraded: false,
+        }
+    }
+
+    pub fn with_attempts(mut self, attempts: u32) -> Completion {
+        self.attempts = attempts;
+        self
+    }
+}
+
+/// A client of the system, driven by one logical client of the workload.
+pub trait Client {
+    /// Performs one operation. The harness bounds it with the workload's
+    /// operation timeout (and records `info` if that fires), but a client
+    /// should apply its own timeouts and retries like a real one would.
+    fn invoke<'a>(&'a mut self, op: &'a Op) -> LocalBoxFuture<'a, Completion>;
+}
+
+/// What server hosts get from the harness: their seeded randomness.
+#[derive(Clone, Debug)]
+pub struct HostEnv {
+    pub seed: Seed,
+}
+
+impl HostEnv {
+    /// The random stream of one host. Call it inside the host's software
+    /// factory so a restarted host draws from a fresh, still seeded, stream
+    /// (mixing in a restart counter if it must differ per incarnation).
+    pub fn host_rng(&self, host: &str) -> ChaCha8Rng {
+        self.seed.stream(&format!("host/{host}"))
+    }
+}
+
+/// What clients get from the harness.
+#[derive(Clone, Debug)]
+pub struct ClientEnv {
+    pub seed: Seed,
+    /// The server hosts, as [`System::hosts`] listed them.
+    pub hosts: Vec<String>,
+}
+
+impl ClientEnv {
+    pub fn client_rng(&self, process: u64) -> ChaCha8Rng {
+        self.seed.stream(&format!("client/{process}"))
+    }
+}
+
+/// A target's settings were not acceptable. `key` is the path below
+/// `[target]` (e.g. `replicas`), so the scenario parser can point at the line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingsError {
+    pub key: String,
+    pub message: String,
+}
+
+impl SettingsError {
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> SettingsError {
+        SettingsError {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Deserialises a target's settings struct from the `[target]` table,
+/// turning serde's error into a [`SettingsError`] that names the key. Use
+/// `#[serde(deny_unknown_fields)]` on `T` so typos are rejected.
+pub fn parse_settings<T: serde::de::DeserializeOwned>(
+    settings: &toml::Table,
+) -> Result<T, SettingsError> {
+    let value = toml::Value::Table(settings.clone());
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let key = crate::scenario::path_to_string(err.path());
+        let message = err.into_inner().message().to_string();
+        SettingsError { key, message }
+    })
+}
+
+/// The targets a `chaos` binary knows, and where its bundled scenarios are.
+#[derive(Clone, Default)]
+pub struct Registry {
+    targets: Vec<Arc<dyn Target>>,
+    bundled_dir: Option<PathBuf>,
+}
+
+impl Registry {
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    pub fn with_target(mut self, target: impl Target + 'static) -> Registry {
+        assert!(
+            self.get(target.name()).is_none(),
+            "target {} registered twice",
+            target.name()
+        );
+        self.targets.push(Arc::new(target));
+        self
+    }
+
+    /// The folder of bundled scenarios, used when the working directory has
+    /// no `scenarios/` folder of its own.
+    pub fn with_bundled_scenarios(mut self, dir: impl Into<PathBuf>) -> Registry {
+        self.bundled_dir = Some(dir.into());
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Target>> {
+        self.targets.iter().find(|t| t.name() == name)
+    }
+
+    pub fn targets(&self) -> &[Arc<dyn Target>] {
+        &self.targets
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.targets.iter().map(|t| t.name()).collect()
+    }
+
+    pub fn bundled_dir(&self) -> Option<&PathBuf> {
+        self.bundled_dir.as_ref()
+    }
+}
