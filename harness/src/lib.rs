@@ -14,9 +14,14 @@
 //! calls with its registry of targets.
 
 pub mod check;
+pub mod cli;
 pub mod duration;
 pub mod history;
 pub mod plan;
+pub mod record;
+pub mod report;
 pub mod scenario;
 pub mod seed;
+pub mod sim;
+pub mod suite;
 pub mod target;

@@ -66,6 +66,9 @@ pub struct Completion {
     pub attempts: u32,
     /// The answer came from a fallback rather than the system of record.
     pub degraded: bool,
+    /// Why a `fail` or `info` happened (`timeout`, `unavailable`, …). A
+    /// `fail` without one is a definite answer, like a failed comparison.
+    pub error: Option<String>,
 }
 
 impl Completion {
@@ -75,6 +78,7 @@ impl Completion {
             value,
             attempts: 0,
             degraded: false,
+            error: None,
         }
     }
 
@@ -84,6 +88,7 @@ impl Completion {
             value,
             attempts: 0,
             degraded: false,
+            error: None,
         }
     }
 
@@ -93,7 +98,24 @@ impl Completion {
             value,
             attempts: 0,
             degraded: false,
+            error: None,
         }
+    }
+
+    /// A `fail` because the system could not be reached or refused to
+    /// serve: the operation certainly did not happen.
+    pub fn unavailable(value: Value, error: impl Into<String>) -> Completion {
+        Completion::fail(value).with_error(error)
+    }
+
+    pub fn with_error(mut self, error: impl Into<String>) -> Completion {
+        self.error = Some(error.into());
+        self
+    }
+
+    pub fn with_degraded(mut self, degraded: bool) -> Completion {
+        self.degraded = degraded;
+        self
     }
 
     pub fn with_attempts(mut self, attempts: u32) -> Completion {

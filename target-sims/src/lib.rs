@@ -6,3 +6,13 @@
 //! services built from them, each adapted to the harness's target interface.
 
 pub mod primitives;
+pub mod systems;
+
+use harness::target::Registry;
+
+/// Every target this crate provides, with the bundled scenario folder.
+pub fn registry() -> Registry {
+    Registry::new()
+        .with_target(systems::register::RegisterTarget)
+        .with_bundled_scenarios(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))
+}

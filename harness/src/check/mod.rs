@@ -10,6 +10,9 @@ pub mod availability;
 pub mod linearizability;
 
 use crate::history::Event;
+use crate::plan::Plan;
+use crate::record::RunRecord;
+use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 
 /// The outcome of one invariant on one run.
@@ -94,4 +97,43 @@ impl Verdict {
 /// The models `[invariants.linearizable] model = "..."` accepts.
 pub fn linearizability_model_names() -> &'static [&'static str] {
     &["register", "kv", "counter"]
+}
+
+/// The overall status of a run from its verdicts: any failure fails the
+/// run; otherwise any unknown makes it unknown.
+pub fn overall(verdicts: &[Verdict]) -> Status {
+    if verdicts.iter().any(|v| v.status == Status::Fail) {
+        Status::Fail
+    } else if verdicts.iter().any(|v| v.status == Status::Unknown) {
+        Status::Unknown
+    } else {
+        Status::Pass
+    }
+}
+
+/// Runs every invariant the scenario declares on a run's record. The first
+/// verdict is always `run`: whether the simulation itself completed.
+pub fn run_all(scenario: &Scenario, plan: &Plan, record: &RunRecord) -> Vec<Verdict> {
+    let mut verdicts = Vec::new();
+    verdicts.push(if record.end.is_completed() {
+        Verdict::pass("run", format!("completed in {} steps", record.steps))
+    } else {
+        Verdict::fail("run", record.end.describe())
+            .with_expected("every client finishes within duration + drain, without panics")
+    });
+    let ops = match record.history.operations() {
+        Ok(ops) => ops,
+        Err(err) => {
+            verdicts.push(Verdict::fail("history", format!("malformed history: {err}")));
+            return verdicts;
+        }
+    };
+    let invariants = &scenario.invariants;
+    if let Some(spec) = &invariants.availability {
+        verdicts.push(availability::check(&ops, &record.history.events, plan, spec));
+    }
+    if let Some(spec) = &invariants.linearizable {
+        verdicts.push(linearizability::check_scenario(&record.history, spec));
+    }
+    verdicts
 }

@@ -173,6 +173,11 @@ pub struct Event {
     /// rather than the system of record.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub degraded: bool,
+    /// On `fail` and `info` completions: why (Jepsen's `:error`), e.g.
+    /// `timeout` or `unavailable`. A `fail` without an error is a definite
+    /// answer from the system, such as a `cas` whose comparison failed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
 }
 
 fn is_zero(v: &u32) -> bool {
@@ -209,9 +214,20 @@ pub struct Operation {
     pub complete_ns: Option<u64>,
     pub attempts: u32,
     pub degraded: bool,
+    pub error: Option<String>,
 }
 
 impl Operation {
+    /// The system answered: `ok`, or a `fail` that is a definite answer
+    /// rather than an error (a failed comparison, not a timeout).
+    pub fn answered(&self) -> bool {
+        match self.outcome {
+            Outcome::Ok => true,
+            Outcome::Fail => self.error.is_none(),
+            Outcome::Info => false,
+        }
+    }
+
     pub fn latency_ns(&self) -> Option<u64> {
         self.complete_ns.map(|c| c.saturating_sub(self.invoke_ns))
     }
@@ -317,6 +333,7 @@ impl History {
                         complete_ns: None,
                         attempts: 0,
                         degraded: false,
+                        error: None,
                     });
                 }
                 completion => {
@@ -344,6 +361,7 @@ impl History {
                     op.output = event.op.value.clone();
                     op.attempts = event.attempts;
                     op.degraded = event.degraded;
+                    op.error = event.error.clone();
                     op.outcome = match completion {
                         EventType::Ok => Outcome::Ok,
                         EventType::Fail => Outcome::Fail,
@@ -372,6 +390,7 @@ mod tests {
             },
             attempts: 0,
             degraded: false,
+            error: None,
         }
     }
 

@@ -1,0 +1,187 @@
+//! What a run leaves behind: the client history, the event trace, how the
+//! run ended, and a hash of everything observed.
+//!
+//! The trace interleaves, in simulated time, the faults the nemesis applied,
+//! host lifecycle changes, and the `tracing` events the target emitted. The
+//! trace hash covers history and trace alike, in the order they happened: two
+//! runs with equal hashes behaved identically as far as anyone can observe.
+
+use crate::history::{Event, History};
+use crate::seed::Fnv1a;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Default cap on trace events per run; later events are counted, not kept
+/// (but still hashed).
+pub const DEFAULT_TRACE_LIMIT: usize = 200_000;
+
+/// Where a trace event came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TraceKind {
+    /// The nemesis applied a fault.
+    Fault,
+    /// A host crashed, restarted, paused, resumed.
+    Host,
+    /// A `tracing` event from the target (or a client).
+    Log,
+    /// Something panicked inside the simulation.
+    Panic,
+}
+
+/// One line of the trace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceEvent {
+    pub time_ns: u64,
+    pub kind: TraceKind,
+    /// The host the event happened on, or `nemesis`.
+    pub source: String,
+    /// For logs: the `tracing` level and target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    pub message: String,
+    /// Structured fields of a log event, in the order they were written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<(String, String)>,
+}
+
+/// How the simulation ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "end", rename_all = "kebab-case")]
+pub enum RunEnd {
+    /// Every client finished its workload.
+    Completed,
+    /// The step budget (duration + drain) ran out with clients still busy.
+    Hung { steps: u64 },
+    /// Target or harness code panicked.
+    Panicked { message: String },
+    /// A host's software returned an error, which stops a turmoil run.
+    HostFailed { message: String },
+}
+
+impl RunEnd {
+    pub fn is_completed(&self) -> bool {
+        matches!(self, RunEnd::Completed)
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            RunEnd::Completed => "completed".into(),
+            RunEnd::Hung { steps } => format!(
+                "hung: clients still running after {steps} steps (duration + drain); raise simulation.drain if the system is just slow"
+            ),
+            RunEnd::Panicked { message } => format!("panicked: {message}"),
+            RunEnd::HostFailed { message } => format!("host software failed: {message}"),
+        }
+    }
+}
+
+/// The observable result of one run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub history: History,
+    pub trace: Vec<TraceEvent>,
+    pub trace_dropped: u64,
+    /// FNV-1a over every history and trace event in order, as hex.
+    pub trace_hash: String,
+    pub end: RunEnd,
+    #[serde(with = "crate::duration::serde_text")]
+    pub elapsed: Duration,
+    pub steps: u64,
+}
+
+/// Accumulates a run's history and trace while it runs.
+#[derive(Debug)]
+pub struct RunLog {
+    pub history: History,
+    pub trace: Vec<TraceEvent>,
+    pub trace_dropped: u64,
+    trace_limit: usize,
+    hasher: Fnv1a,
+}
+
+impl RunLog {
+    pub fn new(history_limit: usize, trace_limit: usize) -> RunLog {
+        RunLog {
+            history: History::with_limit(history_limit),
+            trace: Vec::new(),
+            trace_dropped: 0,
+            trace_limit,
+            hasher: Fnv1a::default(),
+        }
+    }
+
+    pub fn push_event(&mut self, event: Event) {
+        self.hasher.write(b"H");
+        serde_json::to_writer(&mut self.hasher, &event).expect("hashing cannot fail");
+        self.history.push(event);
+    }
+
+    pub fn push_trace(&mut self, event: TraceEvent) {
+        self.hasher.write(b"T");
+        serde_json::to_writer(&mut self.hasher, &event).expect("hashing cannot fail");
+        if self.trace.len() < self.trace_limit {
+            self.trace.push(event);
+        } else {
+            self.trace_dropped += 1;
+        }
+    }
+
+    pub fn finish(self, end: RunEnd, elapsed: Duration, steps: u64) -> RunRecord {
+        let mut hasher = self.hasher;
+        serde_json::to_writer(&mut hasher, &end).expect("hashing cannot fail");
+        RunRecord {
+            history: self.history,
+            trace: self.trace,
+            trace_dropped: self.trace_dropped,
+            trace_hash: format!("{:016x}", hasher.finish()),
+            end,
+            elapsed,
+            steps,
+        }
+    }
+}
+
+/// Where two runs of the same seed first differ, for `--check-determinism`.
+pub fn first_divergence(a: &RunRecord, b: &RunRecord) -> Option<String> {
+    if a.trace_hash == b.trace_hash {
+        return None;
+    }
+    let history = a.history.events.iter().zip(&b.history.events).position(|(x, y)| x != y);
+    if let Some(i) = history {
+        return Some(format!(
+            "history event {i} differs:\n  first run:  {:?}\n  second run: {:?}",
+            a.history.events[i], b.history.events[i]
+        ));
+    }
+    let trace = a.trace.iter().zip(&b.trace).position(|(x, y)| x != y);
+    if let Some(i) = trace {
+        return Some(format!(
+            "trace event {i} differs:\n  first run:  {:?}\n  second run: {:?}",
+            a.trace[i], b.trace[i]
+        ));
+    }
+    if a.history.len() != b.history.len() {
+        return Some(format!(
+            "history lengths differ: {} vs {} events",
+            a.history.len(),
+            b.history.len()
+        ));
+    }
+    if a.trace.len() != b.trace.len() {
+        return Some(format!(
+            "trace lengths differ: {} vs {} events",
+            a.trace.len(),
+            b.trace.len()
+        ));
+    }
+    Some(format!(
+        "trace hashes differ ({} vs {}) beyond the recorded events (end: {} vs {})",
+        a.trace_hash,
+        b.trace_hash,
+        a.end.describe(),
+        b.end.describe()
+    ))
+}

@@ -1,0 +1,165 @@
+//! Reports: pure functions of a plan, a run record and its verdicts.
+//!
+//! The JSON report is canonical and complete; every other format is a view
+//! of it. Field order is fixed by the structs below and maps have sorted
+//! keys, so the same seed gives byte-identical reports in any process.
+//! Files are written atomically (a temporary file renamed into place), so a
+//! crash or a concurrent reader never sees half a report.
+
+pub mod text;
+
+use crate::check::{Status, Verdict};
+use crate::history::{History, OpKind, Outcome};
+use crate::plan::Plan;
+use crate::record::{RunEnd, RunRecord};
+use crate::scenario::Scenario;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The harness version written into every report.
+pub const HARNESS_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Counts of operations by kind and outcome.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeCounts {
+    pub ok: u64,
+    pub fail: u64,
+    pub info: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryStats {
+    pub events: u64,
+    pub dropped_events: u64,
+    pub operations: u64,
+    pub by_kind: BTreeMap<OpKind, OutcomeCounts>,
+}
+
+impl HistoryStats {
+    pub fn of(history: &History) -> HistoryStats {
+        let mut stats = HistoryStats {
+            events: history.len() as u64,
+            dropped_events: history.dropped_events,
+            ..Default::default()
+        };
+        if let Ok(ops) = history.operations() {
+            stats.operations = ops.len() as u64;
+            for op in ops {
+                let counts = stats.by_kind.entry(op.f).or_default();
+                match op.outcome {
+                    Outcome::Ok => counts.ok += 1,
+                    Outcome::Fail => counts.fail += 1,
+                    Outcome::Info => counts.info += 1,
+                }
+            }
+        }
+        stats
+    }
+}
+
+/// How the simulation went, without the history itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSummary {
+    #[serde(flatten)]
+    pub end: RunEnd,
+    #[serde(with = "crate::duration::serde_text")]
+    pub simulated: Duration,
+    pub steps: u64,
+    pub trace_events: u64,
+    pub trace_dropped: u64,
+}
+
+/// The canonical report of one run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub harness_version: String,
+    pub scenario: Scenario,
+    /// The scenario file, as given on the command line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_file: Option<String>,
+    pub seed: u64,
+    pub status: Status,
+    /// `chaos` arguments that reproduce this run.
+    pub replay: String,
+    pub plan: Plan,
+    pub run: RunSummary,
+    pub history: HistoryStats,
+    pub verdicts: Vec<Verdict>,
+    pub trace_hash: String,
+}
+
+impl RunReport {
+    pub fn new(
+        scenario: &Scenario,
+        scenario_file: Option<&Path>,
+        plan: &Plan,
+        record: &RunRecord,
+        verdicts: Vec<Verdict>,
+    ) -> RunReport {
+        let file = scenario_file.map(|p| p.display().to_string());
+        RunReport {
+            harness_version: HARNESS_VERSION.to_string(),
+            scenario: scenario.clone(),
+            replay: replay_args(file.as_deref().unwrap_or(&scenario.name), plan.seed),
+            scenario_file: file,
+            seed: plan.seed,
+            status: crate::check::overall(&verdicts),
+            plan: plan.clone(),
+            run: RunSummary {
+                end: record.end.clone(),
+                simulated: record.elapsed,
+                steps: record.steps,
+                trace_events: record.trace.len() as u64,
+                trace_dropped: record.trace_dropped,
+            },
+            history: HistoryStats::of(&record.history),
+            verdicts,
+            trace_hash: record.trace_hash.clone(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("reports serialise");
+        text.push('\n');
+        text
+    }
+
+    pub fn failed_invariants(&self) -> Vec<&Verdict> {
+        self.verdicts.iter().filter(|v| v.status != Status::Pass).collect()
+    }
+}
+
+/// The arguments of `chaos` that replay a run.
+pub fn replay_args(scenario: &str, seed: u64) -> String {
+    format!("replay {scenario} --seed {seed}")
+}
+
+/// `DIR/<scenario>/seed-<S>`.
+pub fn run_dir(report_dir: &Path, scenario: &str, seed: u64) -> PathBuf {
+    report_dir.join(scenario).join(format!("seed-{seed}"))
+}
+
+/// Writes `contents` to `path` atomically: a temporary file in the same
+/// folder, then a rename.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}-{:?}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("report"),
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&tmp, contents)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Writes a run's report files into its folder and returns the folder.
+pub fn write_run(report_dir: &Path, report: &RunReport) -> io::Result<PathBuf> {
+    let dir = run_dir(report_dir, &report.scenario.name, report.seed);
+    write_atomic(&dir.join("report.json"), report.to_json().as_bytes())?;
+    Ok(dir)
+}
