@@ -9,6 +9,7 @@
 use crate::history::{Event, History};
 use crate::seed::Fnv1a;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Default cap on trace events per run; later events are counted, not kept
@@ -90,6 +91,18 @@ pub struct RunRecord {
     #[serde(with = "crate::duration::serde_text")]
     pub elapsed: Duration,
     pub steps: u64,
+    /// The last state each replica published (see
+    /// [`crate::sim::publish_state`]), for the convergence checker.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub replica_states: BTreeMap<String, PublishedState>,
+}
+
+/// A replica's state as it last described it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedState {
+    pub time_ns: u64,
+    /// A canonical description or digest: equal strings mean equal states.
+    pub state: String,
 }
 
 /// Accumulates a run's history and trace while it runs.
@@ -98,6 +111,7 @@ pub struct RunLog {
     pub history: History,
     pub trace: Vec<TraceEvent>,
     pub trace_dropped: u64,
+    pub replica_states: BTreeMap<String, PublishedState>,
     trace_limit: usize,
     hasher: Fnv1a,
 }
@@ -108,6 +122,7 @@ impl RunLog {
             history: History::with_limit(history_limit),
             trace: Vec::new(),
             trace_dropped: 0,
+            replica_states: BTreeMap::new(),
             trace_limit,
             hasher: Fnv1a::default(),
         }
@@ -140,6 +155,7 @@ impl RunLog {
             end,
             elapsed,
             steps,
+            replica_states: self.replica_states,
         }
     }
 }

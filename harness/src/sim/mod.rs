@@ -56,6 +56,21 @@ pub(crate) fn with_log(f: impl FnOnce(&mut RunLog)) {
     });
 }
 
+/// Called by a target's host software to publish a description of its
+/// replica state (a canonical string or digest). The harness keeps the last
+/// one per host; the convergence checker compares them after the run.
+/// Outside a simulation this does nothing.
+pub fn publish_state(host: &str, state: impl Into<String>) {
+    let time_ns = turmoil::sim_elapsed().map_or_else(now_ns, |d| d.as_nanos() as u64);
+    let state = state.into();
+    with_log(|log| {
+        log.replica_states.insert(
+            host.to_string(),
+            crate::record::PublishedState { time_ns, state },
+        );
+    });
+}
+
 fn now_ns() -> u64 {
     capture::NOW_NS.with(|n| n.get())
 }
