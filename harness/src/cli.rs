@@ -102,8 +102,14 @@ fn parse_seed_range(text: &str) -> Result<(u64, u64), String> {
     let (a, b) = text
         .split_once("..")
         .ok_or_else(|| format!("expected A..B, found {text}"))?;
-    let a: u64 = a.trim().parse().map_err(|_| format!("bad start of range: {a}"))?;
-    let b: u64 = b.trim().parse().map_err(|_| format!("bad end of range: {b}"))?;
+    let a: u64 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad start of range: {a}"))?;
+    let b: u64 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad end of range: {b}"))?;
     if a >= b {
         return Err(format!("empty range {a}..{b}: the end is excluded"));
     }
@@ -116,7 +122,11 @@ pub fn main(registry: Registry) -> ExitCode {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
-            return ExitCode::from(if err.use_stderr() { EXIT_USAGE } else { EXIT_PASS });
+            return ExitCode::from(if err.use_stderr() {
+                EXIT_USAGE
+            } else {
+                EXIT_PASS
+            });
         }
     };
     ExitCode::from(dispatch(cli, &registry))
@@ -192,7 +202,9 @@ fn resolve(arg: &str, registry: &Registry) -> Result<PathBuf, String> {
         return Ok(path);
     }
     let Some(dir) = scenario_dir(registry) else {
-        return Err(format!("no file {arg}, and no scenarios folder to look it up in"));
+        return Err(format!(
+            "no file {arg}, and no scenarios folder to look it up in"
+        ));
     };
     let candidate = dir.join(format!("{arg}.toml"));
     if candidate.is_file() {
@@ -278,7 +290,9 @@ fn run(
         let dir = scenario_dir(registry).ok_or("no scenarios folder found")?;
         scenario_files(&dir)?
     } else {
-        args.iter().map(|a| resolve(a, registry)).collect::<Result<_, _>>()?
+        args.iter()
+            .map(|a| resolve(a, registry))
+            .collect::<Result<_, _>>()?
     };
     let mut loaded = Vec::new();
     let mut errors = Vec::new();
@@ -307,9 +321,8 @@ fn run(
         };
         job_list.extend(range.map(|seed| Job { scenario: i, seed }));
     }
-    let threads = jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    });
+    let threads =
+        jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let options = exec_options(report_args);
     let program = program();
 
@@ -366,26 +379,47 @@ fn run(
 
     let summary = SuiteSummary::from_results(&results);
     let json = serde_json::to_string_pretty(&summary).expect("summary serialises") + "\n";
-    if let Err(err) = report::write_atomic(&report_args.report_dir.join("summary.json"), json.as_bytes()) {
+    if let Err(err) = report::write_atomic(
+        &report_args.report_dir.join("summary.json"),
+        json.as_bytes(),
+    ) {
         eprintln!("warning: could not write summary.json: {err}");
     }
     print_suite(&summary, &program);
-    Ok(if summary.all_passed() { EXIT_PASS } else { EXIT_FAIL })
+    Ok(if summary.all_passed() {
+        EXIT_PASS
+    } else {
+        EXIT_FAIL
+    })
 }
 
 fn print_suite(summary: &SuiteSummary, program: &str) {
     println!();
-    println!("{:<34} {:>7} {:>7} {:>7} {:>7}", "scenario", "seeds", "passed", "failed", "unknown");
+    println!(
+        "{:<34} {:>7} {:>7} {:>7} {:>7}",
+        "scenario", "seeds", "passed", "failed", "unknown"
+    );
     for (name, t) in &summary.scenarios {
-        println!("{name:<34} {:>7} {:>7} {:>7} {:>7}", t.seeds, t.passed, t.failed, t.unknown);
+        println!(
+            "{name:<34} {:>7} {:>7} {:>7} {:>7}",
+            t.seeds, t.passed, t.failed, t.unknown
+        );
     }
     let t = &summary.total;
-    println!("{:<34} {:>7} {:>7} {:>7} {:>7}", "total", t.seeds, t.passed, t.failed, t.unknown);
+    println!(
+        "{:<34} {:>7} {:>7} {:>7} {:>7}",
+        "total", t.seeds, t.passed, t.failed, t.unknown
+    );
     if !summary.failures.is_empty() {
         println!();
         println!("failures (replay with the command shown):");
         for f in &summary.failures {
-            println!("  {} seed {}: {}", f.scenario, f.seed, f.problems.join("; "));
+            println!(
+                "  {} seed {}: {}",
+                f.scenario,
+                f.seed,
+                f.problems.join("; ")
+            );
             println!("    {program} {}", f.replay);
         }
     }
@@ -413,7 +447,11 @@ fn replay(
     if run.report.status != Status::Pass {
         println!("replay: {} {}", program(), run.report.replay);
     }
-    Ok(if run.report.status == Status::Pass { EXIT_PASS } else { EXIT_FAIL })
+    Ok(if run.report.status == Status::Pass {
+        EXIT_PASS
+    } else {
+        EXIT_FAIL
+    })
 }
 
 fn new_scenario(
@@ -424,14 +462,26 @@ fn new_scenario(
     force: bool,
 ) -> Result<u8, String> {
     let t = registry.get(target).ok_or_else(|| {
-        format!("unknown target \"{target}\": expected one of {}", registry.names().join(", "))
+        format!(
+            "unknown target \"{target}\": expected one of {}",
+            registry.names().join(", ")
+        )
     })?;
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(format!("\"{name}\" is not a valid name: use letters, digits, '-' and '_'"));
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(format!(
+            "\"{name}\" is not a valid name: use letters, digits, '-' and '_'"
+        ));
     }
     let path = dir.join(format!("{name}.toml"));
     if path.exists() && !force {
-        return Err(format!("{} exists; pass --force to overwrite it", path.display()));
+        return Err(format!(
+            "{} exists; pass --force to overwrite it",
+            path.display()
+        ));
     }
     let host = t
         .configure(&toml::Table::new())
@@ -440,8 +490,10 @@ fn new_scenario(
         .unwrap_or_else(|| "servers".into());
     let text = starter_scenario(name, t.name(), t.settings_template(), &host);
     // The template must itself be valid: check before writing.
-    scenario::parse_str(&text, Some(&path), registry).map_err(|e| format!("internal: the starter scenario is invalid: {e}"))?;
-    report::write_atomic(&path, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    scenario::parse_str(&text, Some(&path), registry)
+        .map_err(|e| format!("internal: the starter scenario is invalid: {e}"))?;
+    report::write_atomic(&path, text.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("wrote {}", path.display());
     println!("try it: {} run {}", program(), path.display());
     Ok(EXIT_PASS)

@@ -17,15 +17,17 @@ pub const DURATION_EXPECTED: &str =
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if text.starts_with('-') {
-        return Err(format!("negative duration \"{text}\": expected {DURATION_EXPECTED}"));
+        return Err(format!(
+            "negative duration \"{text}\": expected {DURATION_EXPECTED}"
+        ));
     }
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .ok_or_else(|| format!("\"{text}\" has no unit: expected {DURATION_EXPECTED}"))?;
     let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("\"{text}\" is not a number with a unit: expected {DURATION_EXPECTED}"))?;
+    let number: f64 = number.parse().map_err(|_| {
+        format!("\"{text}\" is not a number with a unit: expected {DURATION_EXPECTED}")
+    })?;
     let nanos_per_unit: f64 = match unit.trim() {
         "ns" => 1.0,
         "us" | "µs" => 1e3,
@@ -34,7 +36,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "m" | "min" => 60e9,
         "h" => 3600e9,
         other => {
-            return Err(format!("unknown unit \"{other}\" in \"{text}\": expected {DURATION_EXPECTED}"))
+            return Err(format!(
+                "unknown unit \"{other}\" in \"{text}\": expected {DURATION_EXPECTED}"
+            ))
         }
     };
     let nanos = number * nanos_per_unit;
@@ -148,7 +152,9 @@ impl Serialize for DurationRange {
 impl<'de> Deserialize<'de> for DurationRange {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let parts: Vec<String> = Vec::deserialize(d).map_err(|_| {
-            de::Error::custom(format!("expected a pair [low, high] of {DURATION_EXPECTED}"))
+            de::Error::custom(format!(
+                "expected a pair [low, high] of {DURATION_EXPECTED}"
+            ))
         })?;
         if parts.len() != 2 {
             return Err(de::Error::custom(format!(
@@ -186,7 +192,9 @@ mod tests {
     fn rejects_negative_unitless_and_unknown_units() {
         assert!(parse_duration("-5s").unwrap_err().contains("negative"));
         assert!(parse_duration("5").unwrap_err().contains("no unit"));
-        assert!(parse_duration("5 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("5 parsecs")
+            .unwrap_err()
+            .contains("unknown unit"));
     }
 
     #[test]

@@ -26,7 +26,10 @@ pub type FaultId = u32;
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum FaultAction {
     /// Block every link between hosts on different sides (both ways).
-    Partition { id: FaultId, sides: Vec<Vec<String>> },
+    Partition {
+        id: FaultId,
+        sides: Vec<Vec<String>>,
+    },
     /// Block messages from `from` to `to`.
     PartitionOneway {
         id: FaultId,
@@ -34,7 +37,9 @@ pub enum FaultAction {
         to: Vec<String>,
     },
     /// Remove the blocks of one partition.
-    EndPartition { id: FaultId },
+    EndPartition {
+        id: FaultId,
+    },
     /// Remove every partition.
     HealPartitions,
     Latency {
@@ -46,18 +51,35 @@ pub enum FaultAction {
         #[serde(with = "serde_text")]
         jitter: Duration,
     },
-    EndLatency { id: FaultId },
+    EndLatency {
+        id: FaultId,
+    },
     Loss {
         id: FaultId,
         between: Option<[Vec<String>; 2]>,
         rate: f64,
     },
-    EndLoss { id: FaultId },
-    Crash { id: FaultId, host: String },
-    Restart { host: String },
-    Bounce { id: FaultId, host: String },
-    Pause { id: FaultId, host: String },
-    Resume { host: String },
+    EndLoss {
+        id: FaultId,
+    },
+    Crash {
+        id: FaultId,
+        host: String,
+    },
+    Restart {
+        host: String,
+    },
+    Bounce {
+        id: FaultId,
+        host: String,
+    },
+    Pause {
+        id: FaultId,
+        host: String,
+    },
+    Resume {
+        host: String,
+    },
     /// The end of a random storm: every partition, latency and loss fault
     /// removed, every paused host resumed, every crashed host restarted.
     HealAll,
@@ -70,14 +92,23 @@ impl FaultAction {
         match self {
             FaultAction::Partition { sides, .. } => format!(
                 "partition {}",
-                sides.iter().map(|s| format!("[{}]", set(s))).collect::<Vec<_>>().join(" | ")
+                sides
+                    .iter()
+                    .map(|s| format!("[{}]", set(s)))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
             ),
             FaultAction::PartitionOneway { from, to, .. } => {
                 format!("partition-oneway [{}] -> [{}]", set(from), set(to))
             }
             FaultAction::EndPartition { id } => format!("end partition #{id}"),
             FaultAction::HealPartitions => "heal partitions".into(),
-            FaultAction::Latency { between, latency, jitter, .. } => format!(
+            FaultAction::Latency {
+                between,
+                latency,
+                jitter,
+                ..
+            } => format!(
                 "latency {}+{} on {}",
                 format_duration(*latency),
                 format_duration(*jitter),
@@ -185,7 +216,13 @@ pub fn expand(scenario: &Scenario, topology: &Topology, seed: u64) -> Plan {
     let mut enabled = Vec::new();
     if let Some(random) = &scenario.faults.random {
         enabled = enabled_kinds(random, &mut rng);
-        builder.add_random(random, &enabled, topology, scenario.simulation.duration, &mut rng);
+        builder.add_random(
+            random,
+            &enabled,
+            topology,
+            scenario.simulation.duration,
+            &mut rng,
+        );
     }
 
     // Stable: events at the same instant keep the order they were written.
@@ -223,7 +260,11 @@ fn enabled_kinds(random: &RandomFaultsSpec, rng: &mut ChaCha8Rng) -> Vec<RandomF
     if !random.swarm {
         return kinds;
     }
-    let chosen: Vec<_> = kinds.iter().copied().filter(|_| rng.random_bool(0.5)).collect();
+    let chosen: Vec<_> = kinds
+        .iter()
+        .copied()
+        .filter(|_| rng.random_bool(0.5))
+        .collect();
     if chosen.is_empty() {
         vec![kinds[rng.random_range(0..kinds.len())]]
     } else {
@@ -267,9 +308,10 @@ impl PlanBuilder {
                 majority_minority(id, topology, rng),
                 Some(FaultAction::EndPartition { id }),
             ),
-            FaultEventSpec::Bridge { .. } => {
-                (bridge(id, topology, rng), Some(FaultAction::EndPartition { id }))
-            }
+            FaultEventSpec::Bridge { .. } => (
+                bridge(id, topology, rng),
+                Some(FaultAction::EndPartition { id }),
+            ),
             FaultEventSpec::PartitionOneway { from, to, .. } => (
                 FaultAction::PartitionOneway {
                     id,
@@ -369,8 +411,11 @@ impl PlanBuilder {
                     self.push(end, FaultAction::EndPartition { id });
                 }
                 RandomFaultKind::PartitionOneway => {
-                    let others: Vec<String> =
-                        topology.all().into_iter().filter(|h| *h != server).collect();
+                    let others: Vec<String> = topology
+                        .all()
+                        .into_iter()
+                        .filter(|h| *h != server)
+                        .collect();
                     let (from, to) = if rng.random_bool(0.5) {
                         (vec![server], others)
                     } else {
@@ -381,8 +426,11 @@ impl PlanBuilder {
                 }
                 RandomFaultKind::Latency => {
                     let latency = uniform(rng, random.latency.low, random.latency.high);
-                    let others: Vec<String> =
-                        topology.all().into_iter().filter(|h| *h != server).collect();
+                    let others: Vec<String> = topology
+                        .all()
+                        .into_iter()
+                        .filter(|h| *h != server)
+                        .collect();
                     self.push(
                         t,
                         FaultAction::Latency {
@@ -396,9 +444,16 @@ impl PlanBuilder {
                 }
                 RandomFaultKind::Loss => {
                     let [lo, hi] = random.loss_rate;
-                    let rate = if hi > lo { rng.random_range(lo..=hi) } else { lo };
-                    let others: Vec<String> =
-                        topology.all().into_iter().filter(|h| *h != server).collect();
+                    let rate = if hi > lo {
+                        rng.random_range(lo..=hi)
+                    } else {
+                        lo
+                    };
+                    let others: Vec<String> = topology
+                        .all()
+                        .into_iter()
+                        .filter(|h| *h != server)
+                        .collect();
                     self.push(
                         t,
                         FaultAction::Loss {
@@ -413,10 +468,22 @@ impl PlanBuilder {
                     if busy_until[server_index] <= t {
                         busy_until[server_index] = end;
                         if kind == RandomFaultKind::Crash {
-                            self.push(t, FaultAction::Crash { id, host: server.clone() });
+                            self.push(
+                                t,
+                                FaultAction::Crash {
+                                    id,
+                                    host: server.clone(),
+                                },
+                            );
                             self.push(end, FaultAction::Restart { host: server });
                         } else {
-                            self.push(t, FaultAction::Pause { id, host: server.clone() });
+                            self.push(
+                                t,
+                                FaultAction::Pause {
+                                    id,
+                                    host: server.clone(),
+                                },
+                            );
                             self.push(end, FaultAction::Resume { host: server });
                         }
                     }
@@ -479,11 +546,12 @@ fn bridge(id: FaultId, topology: &Topology, rng: &mut ChaCha8Rng) -> FaultAction
 /// Derives when each fault was active from the ordered events.
 fn fault_windows(events: &[PlanEvent]) -> Vec<FaultWindow> {
     let mut windows: Vec<FaultWindow> = Vec::new();
-    let close = |windows: &mut Vec<FaultWindow>, at: Duration, pred: &dyn Fn(&FaultWindow) -> bool| {
-        for w in windows.iter_mut().filter(|w| w.end.is_none() && pred(w)) {
-            w.end = Some(at);
-        }
-    };
+    let close =
+        |windows: &mut Vec<FaultWindow>, at: Duration, pred: &dyn Fn(&FaultWindow) -> bool| {
+            for w in windows.iter_mut().filter(|w| w.end.is_none() && pred(w)) {
+                w.end = Some(at);
+            }
+        };
     for event in events {
         let at = event.at;
         let open = |windows: &mut Vec<FaultWindow>, id: FaultId| {
@@ -550,7 +618,10 @@ mod tests {
     fn the_same_seed_gives_the_same_plan() {
         let s = random_scenario();
         assert_eq!(expand(&s, &topology(5), 9), expand(&s, &topology(5), 9));
-        assert_ne!(expand(&s, &topology(5), 9).events, expand(&s, &topology(5), 10).events);
+        assert_ne!(
+            expand(&s, &topology(5), 9).events,
+            expand(&s, &topology(5), 10).events
+        );
     }
 
     #[test]
@@ -560,8 +631,14 @@ mod tests {
             let storm_end = Duration::from_secs(25);
             assert!(plan.last_heal.unwrap() <= storm_end, "seed {seed}");
             assert!(plan.events.iter().all(|e| e.at <= storm_end));
-            assert!(matches!(plan.events.last().unwrap().action, FaultAction::HealAll));
-            assert!(plan.fault_windows.iter().all(|w| w.end.unwrap() <= storm_end));
+            assert!(matches!(
+                plan.events.last().unwrap().action,
+                FaultAction::HealAll
+            ));
+            assert!(plan
+                .fault_windows
+                .iter()
+                .all(|w| w.end.unwrap() <= storm_end));
         }
     }
 
@@ -571,7 +648,10 @@ mod tests {
         let sets: std::collections::BTreeSet<Vec<RandomFaultKind>> = (0..20)
             .map(|seed| expand(&s, &topology(5), seed).enabled_fault_kinds)
             .collect();
-        assert!(sets.len() > 5, "swarm should vary the enabled kinds: {sets:?}");
+        assert!(
+            sets.len() > 5,
+            "swarm should vary the enabled kinds: {sets:?}"
+        );
         assert!(sets.iter().all(|k| !k.is_empty()));
     }
 

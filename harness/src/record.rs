@@ -165,7 +165,12 @@ pub fn first_divergence(a: &RunRecord, b: &RunRecord) -> Option<String> {
     if a.trace_hash == b.trace_hash {
         return None;
     }
-    let history = a.history.events.iter().zip(&b.history.events).position(|(x, y)| x != y);
+    let history = a
+        .history
+        .events
+        .iter()
+        .zip(&b.history.events)
+        .position(|(x, y)| x != y);
     if let Some(i) = history {
         return Some(format!(
             "history event {i} differs:\n  first run:  {:?}\n  second run: {:?}",

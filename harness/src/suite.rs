@@ -52,13 +52,26 @@ pub fn execute(loaded: &LoadedScenario, seed: u64, options: &ExecOptions) -> See
     if options.check_determinism {
         let again = sim::run(&plan, loaded.prepared.system.clone(), &options.run);
         verdicts.push(match first_divergence(&record, &again) {
-            None => Verdict::pass("determinism", format!("two runs agree (trace {})", record.trace_hash)),
+            None => Verdict::pass(
+                "determinism",
+                format!("two runs agree (trace {})", record.trace_hash),
+            ),
             Some(divergence) => Verdict::fail("determinism", divergence)
                 .with_expected("the same seed to produce the same history and trace"),
         });
     }
-    let report = RunReport::new(&loaded.scenario, loaded.path.as_deref(), &plan, &record, verdicts);
-    SeedRun { plan, record, report }
+    let report = RunReport::new(
+        &loaded.scenario,
+        loaded.path.as_deref(),
+        &plan,
+        &record,
+        verdicts,
+    );
+    SeedRun {
+        plan,
+        record,
+        report,
+    }
 }
 
 /// What the suite keeps of one seed.
@@ -107,8 +120,11 @@ impl SuiteSummary {
                 }
             }
         }
-        let mut failures: Vec<SeedResult> =
-            results.iter().filter(|r| r.status != Status::Pass).cloned().collect();
+        let mut failures: Vec<SeedResult> = results
+            .iter()
+            .filter(|r| r.status != Status::Pass)
+            .cloned()
+            .collect();
         failures.sort_by(|a, b| (&a.scenario, a.seed).cmp(&(&b.scenario, b.seed)));
         SuiteSummary {
             harness_version: report::HARNESS_VERSION.to_string(),
@@ -163,7 +179,11 @@ fn run_job(
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "non-string panic".into());
-            (Status::Fail, vec![format!("harness: panicked: {message}")], String::new())
+            (
+                Status::Fail,
+                vec![format!("harness: panicked: {message}")],
+                String::new(),
+            )
         }
     };
     SeedResult {

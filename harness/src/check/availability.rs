@@ -66,7 +66,10 @@ pub fn check(
     plan: &Plan,
     spec: &AvailabilitySpec,
 ) -> Verdict {
-    let workload: Vec<&Operation> = ops.iter().filter(|o| o.process < FINAL_READER_PROCESS).collect();
+    let workload: Vec<&Operation> = ops
+        .iter()
+        .filter(|o| o.process < FINAL_READER_PROCESS)
+        .collect();
     let succeeded = |o: &Operation| o.answered() && (!o.degraded || spec.degraded_counts_as_ok);
     let at = |ns: u64| Duration::from_nanos(ns);
 
@@ -103,7 +106,11 @@ pub fn check(
     verdict_details.insert("info".into(), json!(infos));
     verdict_details.insert("degraded".into(), json!(degraded));
     let put_ratio = |map: &mut serde_json::Map<String, serde_json::Value>, key: &str, t: Tally| {
-        map.insert(key.into(), t.ratio().map_or(serde_json::Value::Null, |r| json!(round4(r))));
+        map.insert(
+            key.into(),
+            t.ratio()
+                .map_or(serde_json::Value::Null, |r| json!(round4(r))),
+        );
     };
     put_ratio(&mut verdict_details, "ok_ratio", overall);
     put_ratio(&mut verdict_details, "ok_ratio_during_faults", during);
@@ -166,9 +173,14 @@ pub fn check(
     verdict_details.insert("latency".into(), serde_json::Value::Object(latency_json));
 
     // Retry amplification: attempts per logical request, where reported.
-    let reported: Vec<u32> = workload.iter().map(|o| o.attempts).filter(|a| *a > 0).collect();
-    let amplification = (!reported.is_empty())
-        .then(|| reported.iter().map(|a| u64::from(*a)).sum::<u64>() as f64 / reported.len() as f64);
+    let reported: Vec<u32> = workload
+        .iter()
+        .map(|o| o.attempts)
+        .filter(|a| *a > 0)
+        .collect();
+    let amplification = (!reported.is_empty()).then(|| {
+        reported.iter().map(|a| u64::from(*a)).sum::<u64>() as f64 / reported.len() as f64
+    });
     if let Some(a) = amplification {
         verdict_details.insert("retry_amplification".into(), json!(round4(a)));
     }
@@ -176,7 +188,15 @@ pub fn check(
     // Judge.
     let mut failures: Vec<String> = Vec::new();
     let mut unknowns: Vec<String> = Vec::new();
-    let mut evidence_filter: Option<Box<dyn Fn(&Operation) -> bool>> = None;
+    // Which operations to show as evidence: those of the period that failed
+    // its threshold (the last one judged wins).
+    #[derive(Clone, Copy)]
+    enum Period {
+        Whole,
+        DuringFaults,
+        AfterHeal(Duration),
+    }
+    let mut evidence_period = Period::Whole;
     let mut judge = |name: &str, tally: Tally, threshold: Option<f64>| {
         if let Some(min) = threshold {
             match tally.ratio() {
@@ -195,17 +215,15 @@ pub fn check(
         }
     };
     if judge("overall", overall, spec.min_ok_ratio) {
-        evidence_filter = Some(Box::new(|_| true));
+        evidence_period = Period::Whole;
     }
     if judge("during faults", during, spec.min_ok_ratio_during_faults) {
-        let plan = plan.clone();
-        evidence_filter = Some(Box::new(move |o| plan.fault_active_at(at(o.invoke_ns))));
+        evidence_period = Period::DuringFaults;
     }
     if spec.min_ok_ratio_after_heal.is_some() && heal_cutoff.is_none() {
         unknowns.push("faults were never healed, so there is no after-heal period".into());
     } else if judge("after heal", after, spec.min_ok_ratio_after_heal) {
-        let cut = heal_cutoff.unwrap_or_default();
-        evidence_filter = Some(Box::new(move |o| at(o.invoke_ns) >= cut));
+        evidence_period = Period::AfterHeal(heal_cutoff.unwrap_or_default());
     }
     if let Some(max) = spec.max_recovery_time {
         match (plan.last_heal, recovery) {
@@ -243,10 +261,14 @@ pub fn check(
         ratio_text(after)
     );
     let mut verdict = if !failures.is_empty() {
-        let filter = evidence_filter.unwrap_or_else(|| Box::new(|_| true));
+        let in_period = |o: &Operation| match evidence_period {
+            Period::Whole => true,
+            Period::DuringFaults => plan.fault_active_at(at(o.invoke_ns)),
+            Period::AfterHeal(cut) => at(o.invoke_ns) >= cut,
+        };
         let evidence = workload
             .iter()
-            .filter(|o| !succeeded(o) && filter(o))
+            .filter(|o| !succeeded(o) && in_period(o))
             .take(MAX_EVIDENCE_OPS)
             .flat_map(|o| {
                 std::iter::once(o.invoke_index)
@@ -334,7 +356,14 @@ mod tests {
                 error: None,
             };
             h.push(mk(EventType::Invoke, t));
-            let mut done = mk(if down(t) { EventType::Fail } else { EventType::Ok }, t + 1_000_000);
+            let mut done = mk(
+                if down(t) {
+                    EventType::Fail
+                } else {
+                    EventType::Ok
+                },
+                t + 1_000_000,
+            );
             if down(t) {
                 done.error = Some("unavailable".into());
             }

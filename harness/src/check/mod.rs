@@ -124,13 +124,21 @@ pub fn run_all(scenario: &Scenario, plan: &Plan, record: &RunRecord) -> Vec<Verd
     let ops = match record.history.operations() {
         Ok(ops) => ops,
         Err(err) => {
-            verdicts.push(Verdict::fail("history", format!("malformed history: {err}")));
+            verdicts.push(Verdict::fail(
+                "history",
+                format!("malformed history: {err}"),
+            ));
             return verdicts;
         }
     };
     let invariants = &scenario.invariants;
     if let Some(spec) = &invariants.availability {
-        verdicts.push(availability::check(&ops, &record.history.events, plan, spec));
+        verdicts.push(availability::check(
+            &ops,
+            &record.history.events,
+            plan,
+            spec,
+        ));
     }
     if let Some(spec) = &invariants.linearizable {
         verdicts.push(linearizability::check_scenario(&record.history, spec));

@@ -128,7 +128,10 @@ impl RunReport {
     }
 
     pub fn failed_invariants(&self) -> Vec<&Verdict> {
-        self.verdicts.iter().filter(|v| v.status != Status::Pass).collect()
+        self.verdicts
+            .iter()
+            .filter(|v| v.status != Status::Pass)
+            .collect()
     }
 }
 
@@ -149,7 +152,9 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(
         ".{}.tmp-{}-{:?}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("report"),
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("report"),
         std::process::id(),
         std::thread::current().id()
     ));

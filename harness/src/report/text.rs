@@ -29,7 +29,13 @@ pub fn summary(report: &RunReport) -> String {
         report.trace_hash
     );
     for v in &report.verdicts {
-        let _ = writeln!(out, "  {:<8} {:<14} {}", status_word(v.status), v.invariant, v.summary);
+        let _ = writeln!(
+            out,
+            "  {:<8} {:<14} {}",
+            status_word(v.status),
+            v.invariant,
+            v.summary
+        );
         if v.status == Status::Fail {
             if let Some(expected) = &v.expected {
                 let _ = writeln!(out, "           expected: {expected}");
@@ -82,7 +88,11 @@ pub fn timeline(record: &RunRecord) -> String {
         }
     }
     if record.trace_dropped > 0 {
-        let _ = writeln!(out, "({} trace events beyond the limit not shown)", record.trace_dropped);
+        let _ = writeln!(
+            out,
+            "({} trace events beyond the limit not shown)",
+            record.trace_dropped
+        );
     }
     out
 }

@@ -58,7 +58,10 @@ impl ScenarioBuilder {
 
     /// A target setting (a key of `[target]`).
     pub fn setting(mut self, key: &str, value: impl Into<toml::Value>) -> Self {
-        self.scenario.target.settings.insert(key.to_string(), value.into());
+        self.scenario
+            .target
+            .settings
+            .insert(key.to_string(), value.into());
         self
     }
 

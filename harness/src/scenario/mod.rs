@@ -212,7 +212,9 @@ impl Default for WorkloadSpec {
 
 impl WorkloadSpec {
     pub fn client_host_names(&self) -> Vec<String> {
-        (0..self.client_hosts).map(|i| format!("client-{i}")).collect()
+        (0..self.client_hosts)
+            .map(|i| format!("client-{i}"))
+            .collect()
     }
 }
 
@@ -239,7 +241,11 @@ pub enum FaultEventSpec {
     Partition {
         #[serde(with = "serde_text")]
         at: Duration,
-        #[serde(default, with = "crate::duration::serde_opt", skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
         duration: Option<Duration>,
         sides: Vec<HostSet>,
     },
@@ -247,7 +253,11 @@ pub enum FaultEventSpec {
     Isolate {
         #[serde(with = "serde_text")]
         at: Duration,
-        #[serde(default, with = "crate::duration::serde_opt", skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
         duration: Option<Duration>,
         host: String,
     },
@@ -256,7 +266,11 @@ pub enum FaultEventSpec {
     MajorityMinority {
         #[serde(with = "serde_text")]
         at: Duration,
-        #[serde(default, with = "crate::duration::serde_opt", skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
         duration: Option<Duration>,
     },
     /// Jepsen's bridge: two halves of the servers that cannot talk to each
@@ -264,14 +278,22 @@ pub enum FaultEventSpec {
     Bridge {
         #[serde(with = "serde_text")]
         at: Duration,
-        #[serde(default, with = "crate::duration::serde_opt", skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
         duration: Option<Duration>,
     },
     /// Drop messages from `from` to `to` but not back.
     PartitionOneway {
         #[serde(with = "serde_text")]
         at: Duration,
-        #[serde(default, with = "crate::duration::serde_opt", skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
         duration: Option<Duration>,
         from: HostSet,
         to: HostSet,
@@ -286,7 +308,11 @@ pub enum FaultEventSpec {
     Latency {
         #[serde(with = "serde_text")]
         at: Duration,
-        #[serde(default, with = "crate::duration::serde_opt", skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
         duration: Option<Duration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         between: Option<[HostSet; 2]>,
@@ -300,7 +326,11 @@ pub enum FaultEventSpec {
     Loss {
         #[serde(with = "serde_text")]
         at: Duration,
-        #[serde(default, with = "crate::duration::serde_opt", skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
         duration: Option<Duration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         between: Option<[HostSet; 2]>,
@@ -311,7 +341,11 @@ pub enum FaultEventSpec {
         #[serde(with = "serde_text")]
         at: Duration,
         /// Restart after this long.
-        #[serde(default, with = "crate::duration::serde_opt", skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
         duration: Option<Duration>,
         host: String,
     },
@@ -333,7 +367,11 @@ pub enum FaultEventSpec {
     Pause {
         #[serde(with = "serde_text")]
         at: Duration,
-        #[serde(default, with = "crate::duration::serde_opt", skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
         duration: Option<Duration>,
         host: String,
     },
@@ -533,7 +571,11 @@ pub struct AvailabilitySpec {
     /// Time from the last heal to the start of the first window of
     /// `recovery_window` whose ok ratio is back at `min_ok_ratio_after_heal`
     /// (or 1.0 if that is unset) must not exceed this.
-    #[serde(default, with = "crate::duration::serde_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::duration::serde_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_recovery_time: Option<Duration>,
     #[serde(with = "serde_text", default = "default_recovery_window")]
     pub recovery_window: Duration,
@@ -541,7 +583,11 @@ pub struct AvailabilitySpec {
     #[serde(default)]
     pub degraded_counts_as_ok: bool,
     /// Latency bounds on completed operations (any kind).
-    #[serde(default, with = "crate::duration::serde_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::duration::serde_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_p99_latency: Option<Duration>,
     /// Attempts per logical request, when the target reports attempts.
     #[serde(default, skip_serializing_if = "Option::is_none")]

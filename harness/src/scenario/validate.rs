@@ -90,7 +90,10 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
         );
     }
     if scenario.seeds == 0 || scenario.seeds > MAX_SEEDS {
-        return err("seeds", format!("expected 1 to {MAX_SEEDS}, found {}", scenario.seeds));
+        return err(
+            "seeds",
+            format!("expected 1 to {MAX_SEEDS}, found {}", scenario.seeds),
+        );
     }
 
     let Some(target) = registry.get(&scenario.target.system) else {
@@ -103,16 +106,14 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
             ),
         );
     };
-    let system = target
-        .configure(&scenario.target.settings)
-        .map_err(|e| {
-            let key = if e.key.is_empty() {
-                "target".to_string()
-            } else {
-                format!("target.{}", e.key)
-            };
-            ScenarioError::at_key(key, e.message)
-        })?;
+    let system = target.configure(&scenario.target.settings).map_err(|e| {
+        let key = if e.key.is_empty() {
+            "target".to_string()
+        } else {
+            format!("target.{}", e.key)
+        };
+        ScenarioError::at_key(key, e.message)
+    })?;
     let topology = Topology {
         servers: system.hosts(),
         clients: scenario.workload.client_host_names(),
@@ -127,7 +128,10 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
 
 fn validate_simulation(sim: &SimulationSpec) -> Result<(), ScenarioError> {
     if sim.duration.is_zero() {
-        return Err(ScenarioError::at_key("simulation.duration", "must be greater than zero"));
+        return Err(ScenarioError::at_key(
+            "simulation.duration",
+            "must be greater than zero",
+        ));
     }
     if sim.tick.is_zero() || sim.tick > sim.duration {
         return Err(ScenarioError::at_key(
@@ -150,7 +154,10 @@ fn validate_simulation(sim: &SimulationSpec) -> Result<(), ScenarioError> {
 fn validate_workload(w: &WorkloadSpec) -> Result<(), ScenarioError> {
     let fail = |key: &str, message: String| Err(ScenarioError::at_key(key, message));
     if w.clients == 0 || w.clients > MAX_CLIENTS {
-        return fail("workload.clients", format!("expected 1 to {MAX_CLIENTS}, found {}", w.clients));
+        return fail(
+            "workload.clients",
+            format!("expected 1 to {MAX_CLIENTS}, found {}", w.clients),
+        );
     }
     if w.client_hosts == 0 || w.client_hosts > MAX_CLIENT_HOSTS || w.client_hosts > w.clients {
         return fail(
@@ -163,13 +170,22 @@ fn validate_workload(w: &WorkloadSpec) -> Result<(), ScenarioError> {
         );
     }
     if !(w.rate.is_finite() && w.rate > 0.0 && w.rate <= 100_000.0) {
-        return fail("workload.rate", format!("expected ops/s in (0, 100000], found {}", w.rate));
+        return fail(
+            "workload.rate",
+            format!("expected ops/s in (0, 100000], found {}", w.rate),
+        );
     }
     if w.mix.values().all(|&weight| weight == 0) {
-        return fail("workload.mix", "needs at least one operation kind with a positive weight".into());
+        return fail(
+            "workload.mix",
+            "needs at least one operation kind with a positive weight".into(),
+        );
     }
     if w.keys == 0 || w.keys > 1_000_000 {
-        return fail("workload.keys", format!("expected 1 to 1000000, found {}", w.keys));
+        return fail(
+            "workload.keys",
+            format!("expected 1 to 1000000, found {}", w.keys),
+        );
     }
     if w.timeout.is_zero() {
         return fail("workload.timeout", "must be greater than zero".into());
@@ -202,7 +218,10 @@ fn validate_faults(scenario: &Scenario, topology: &Topology) -> Result<(), Scena
                 if topology.resolve(name).is_none() {
                     return Err(ScenarioError::at_key(
                         format!("{field}[{j}]"),
-                        format!("unknown host \"{name}\": expected one of {}", topology.names_hint()),
+                        format!(
+                            "unknown host \"{name}\": expected one of {}",
+                            topology.names_hint()
+                        ),
                     ));
                 }
             }
@@ -224,7 +243,10 @@ fn validate_faults(scenario: &Scenario, topology: &Topology) -> Result<(), Scena
         match event {
             FaultEventSpec::Partition { sides, .. } => {
                 if sides.len() < 2 {
-                    return Err(ScenarioError::at_key(key("sides"), "needs at least two sides"));
+                    return Err(ScenarioError::at_key(
+                        key("sides"),
+                        "needs at least two sides",
+                    ));
                 }
                 for (s, side) in sides.iter().enumerate() {
                     check_set(format!("faults.events[{i}].sides[{s}]"), side)?;
@@ -234,7 +256,10 @@ fn validate_faults(scenario: &Scenario, topology: &Topology) -> Result<(), Scena
                 if !topology.is_host(host) {
                     return Err(ScenarioError::at_key(
                         key("host"),
-                        format!("unknown host \"{host}\": expected one of {}", topology.all().join(", ")),
+                        format!(
+                            "unknown host \"{host}\": expected one of {}",
+                            topology.all().join(", ")
+                        ),
                     ));
                 }
             }
@@ -242,7 +267,10 @@ fn validate_faults(scenario: &Scenario, topology: &Topology) -> Result<(), Scena
                 if topology.servers.len() < 3 {
                     return Err(ScenarioError::at_key(
                         key("kind"),
-                        format!("needs at least 3 servers, the target has {}", topology.servers.len()),
+                        format!(
+                            "needs at least 3 servers, the target has {}",
+                            topology.servers.len()
+                        ),
                     ));
                 }
             }
@@ -276,7 +304,10 @@ fn validate_faults(scenario: &Scenario, topology: &Topology) -> Result<(), Scena
     if let Some(random) = &scenario.faults.random {
         let key = |field: &str| format!("faults.random.{field}");
         if random.kinds.is_empty() {
-            return Err(ScenarioError::at_key(key("kinds"), "needs at least one fault kind"));
+            return Err(ScenarioError::at_key(
+                key("kinds"),
+                "needs at least one fault kind",
+            ));
         }
         if random.recovery >= duration {
             return Err(ScenarioError::at_key(
@@ -291,7 +322,10 @@ fn validate_faults(scenario: &Scenario, topology: &Topology) -> Result<(), Scena
             ));
         }
         if random.interval.low.is_zero() {
-            return Err(ScenarioError::at_key(key("interval"), "the lower bound must be greater than zero"));
+            return Err(ScenarioError::at_key(
+                key("interval"),
+                "the lower bound must be greater than zero",
+            ));
         }
         let [lo, hi] = random.loss_rate;
         if !(0.0..=1.0).contains(&lo) || !(0.0..=1.0).contains(&hi) || lo > hi {

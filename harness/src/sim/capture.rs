@@ -91,7 +91,10 @@ impl Subscriber for CaptureSubscriber {
             fn record_str(&mut self, field: &Field, value: &str) {
                 if field.name() == "name" {
                     self.0 = HOSTS.with(|h| {
-                        h.borrow().iter().position(|n| n == value).map(|i| i as u64 + 1)
+                        h.borrow()
+                            .iter()
+                            .position(|n| n == value)
+                            .map(|i| i as u64 + 1)
                     });
                 }
             }
@@ -171,7 +174,8 @@ impl Visit for FieldVisitor {
         if field.name() == "message" {
             self.message = value.to_string();
         } else {
-            self.fields.push((field.name().to_string(), value.to_string()));
+            self.fields
+                .push((field.name().to_string(), value.to_string()));
         }
     }
 

@@ -118,11 +118,18 @@ pub fn run(plan: &Plan, system: Arc<dyn System>, options: &RunOptions) -> RunRec
     };
     capture::capture_panics(false);
     capture::set_level(None);
-    let log = LOG.with(|log| log.borrow_mut().take()).expect("run log installed above");
+    let log = LOG
+        .with(|log| log.borrow_mut().take())
+        .expect("run log installed above");
     log.finish(end, elapsed, steps)
 }
 
-fn simulate(plan: &Plan, system: Arc<dyn System>, steps: &mut u64, elapsed: &mut Duration) -> RunEnd {
+fn simulate(
+    plan: &Plan,
+    system: Arc<dyn System>,
+    steps: &mut u64,
+    elapsed: &mut Duration,
+) -> RunEnd {
     let seed = Seed(plan.seed);
     let max_steps = {
         let total = plan.duration + plan.drain;
@@ -141,10 +148,14 @@ fn simulate(plan: &Plan, system: Arc<dyn System>, steps: &mut u64, elapsed: &mut
     system.install(&mut sim, &HostEnv { seed });
     let shared = workload::Shared::new(plan.clone(), system, seed);
     for (i, host) in plan.clients.iter().enumerate() {
-        sim.client(host.as_str(), workload::client_host(shared.clone(), i as u32));
+        sim.client(
+            host.as_str(),
+            workload::client_host(shared.clone(), i as u32),
+        );
     }
 
-    let mut nemesis = nemesis::Nemesis::new(&plan.servers, &plan.clients, plan.latency, plan.jitter);
+    let mut nemesis =
+        nemesis::Nemesis::new(&plan.servers, &plan.clients, plan.latency, plan.jitter);
     let mut next_event = 0;
     loop {
         let now = sim.elapsed();

@@ -46,7 +46,12 @@ pub(super) struct Applied {
 }
 
 impl Nemesis {
-    pub fn new(servers: &[String], clients: &[String], latency: Duration, jitter: Duration) -> Nemesis {
+    pub fn new(
+        servers: &[String],
+        clients: &[String],
+        latency: Duration,
+        jitter: Duration,
+    ) -> Nemesis {
         let hosts: Vec<String> = servers.iter().chain(clients).cloned().collect();
         let mut applied = BTreeMap::new();
         for a in 0..hosts.len() {
@@ -141,7 +146,10 @@ impl Nemesis {
                 jitter,
             } => {
                 for link in self.links_between(between) {
-                    self.latency.entry(link).or_default().insert(*id, (*latency, *jitter));
+                    self.latency
+                        .entry(link)
+                        .or_default()
+                        .insert(*id, (*latency, *jitter));
                 }
             }
             FaultAction::EndLatency { id } => {
@@ -226,7 +234,10 @@ impl Nemesis {
     fn desired(&self, (a, b): (usize, usize)) -> LinkState {
         let blocked = |x, y| self.blocks.get(&(x, y)).is_some_and(|ids| !ids.is_empty());
         let latency = self.latency.get(&(a, b)).and_then(|faults| {
-            faults.values().copied().max_by_key(|(latency, jitter)| (*latency, *jitter))
+            faults
+                .values()
+                .copied()
+                .max_by_key(|(latency, jitter)| (*latency, *jitter))
         });
         let loss = self.loss.get(&(a, b)).and_then(|faults| {
             faults
@@ -277,7 +288,9 @@ impl Nemesis {
                 }
             }
             if want.latency != have.latency {
-                let (latency, jitter) = want.latency.unwrap_or((self.base_latency, self.base_jitter));
+                let (latency, jitter) = want
+                    .latency
+                    .unwrap_or((self.base_latency, self.base_jitter));
                 sim.set_link_latency(a, b, latency);
                 sim.set_link_max_message_latency(a, b, latency + jitter);
             }

@@ -123,7 +123,9 @@ async fn invoke_and_record(
 /// The software of client host `host_index`.
 pub(super) async fn client_host(shared: Rc<Shared>, host_index: u32) -> turmoil::Result {
     let w = &shared.plan.workload;
-    let clients: Vec<u32> = (0..w.clients).filter(|c| c % w.client_hosts == host_index).collect();
+    let clients: Vec<u32> = (0..w.clients)
+        .filter(|c| c % w.client_hosts == host_index)
+        .collect();
     let tasks: Vec<_> = clients
         .into_iter()
         .map(|c| tokio::task::spawn_local(logical_client(shared.clone(), c)))
@@ -142,7 +144,12 @@ async fn logical_client(shared: Rc<Shared>, client_index: u32) {
     let plan = &shared.plan;
     let w = &plan.workload;
     let mut rng = shared.env.seed.stream(&format!("workload/{client_index}"));
-    let kinds: Vec<(OpKind, u32)> = w.mix.iter().map(|(k, v)| (*k, *v)).filter(|(_, v)| *v > 0).collect();
+    let kinds: Vec<(OpKind, u32)> = w
+        .mix
+        .iter()
+        .map(|(k, v)| (*k, *v))
+        .filter(|(_, v)| *v > 0)
+        .collect();
     let total_weight: u32 = kinds.iter().map(|(_, v)| v).sum();
     let think_mean = Duration::from_secs_f64(1.0 / w.rate);
     let end = plan.duration.as_nanos() as u64;
@@ -189,8 +196,7 @@ async fn logical_client(shared: Rc<Shared>, client_index: u32) {
             key: Some(key.clone()),
             value,
         };
-        let (known, completion) =
-            invoke_and_record(client.as_mut(), process, &op, w.timeout).await;
+        let (known, completion) = invoke_and_record(client.as_mut(), process, &op, w.timeout).await;
         if let Some(c) = completion.filter(|c| c.outcome == Outcome::Ok) {
             match f {
                 OpKind::Read => {

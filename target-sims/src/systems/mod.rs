@@ -1,4 +1,4 @@
 //! Systems under test, each adapted to the harness's target interface.
 
 pub mod register;
-pub(crate) mod wire;
+pub mod wire;

@@ -18,8 +18,8 @@ use crate::systems::wire::{decode_value, encode_value, LineConn};
 use harness::duration::serde_text;
 use harness::history::{Op, OpKind, Outcome, Value};
 use harness::target::{
-    parse_settings, Client, ClientEnv, Completion, HostEnv, LocalBoxFuture, SettingsError,
-    System, Target,
+    parse_settings, Client, ClientEnv, Completion, HostEnv, LocalBoxFuture, SettingsError, System,
+    Target,
 };
 use serde::Deserialize;
 use std::cell::RefCell;
@@ -29,8 +29,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use turmoil::net::{TcpListener, TcpStream};
 
-const PORT: u16 = 7000;
-const HOST: &str = "server";
+/// The server's TCP port.
+pub const PORT: u16 = 7000;
+/// The server's host name.
+pub const HOST: &str = "server";
 /// Cap on attempts per operation a scenario may configure.
 pub const MAX_ATTEMPTS_LIMIT: u32 = 20;
 
@@ -92,11 +94,17 @@ impl Target for RegisterTarget {
         if settings.max_attempts == 0 || settings.max_attempts > MAX_ATTEMPTS_LIMIT {
             return Err(SettingsError::new(
                 "max_attempts",
-                format!("expected 1 to {MAX_ATTEMPTS_LIMIT}, found {}", settings.max_attempts),
+                format!(
+                    "expected 1 to {MAX_ATTEMPTS_LIMIT}, found {}",
+                    settings.max_attempts
+                ),
             ));
         }
         if settings.attempt_timeout.is_zero() {
-            return Err(SettingsError::new("attempt_timeout", "must be greater than zero"));
+            return Err(SettingsError::new(
+                "attempt_timeout",
+                "must be greater than zero",
+            ));
         }
         Ok(Arc::new(RegisterSystem { settings }))
     }
@@ -125,7 +133,7 @@ impl System for RegisterSystem {
 }
 
 /// The server: a fresh, empty map every time the host (re)starts.
-async fn serve(service_time: Duration) -> turmoil::Result {
+pub async fn serve(service_time: Duration) -> turmoil::Result {
     let registers: Rc<RefCell<BTreeMap<String, Value>>> = Default::default();
     let listener = TcpListener::bind(("0.0.0.0", PORT)).await?;
     tracing::info!(target: "register", "server listening; registers empty");
@@ -194,7 +202,9 @@ impl RegisterClient {
             self.conn = Some(LineConn::new(stream));
         }
         let conn = self.conn.as_mut().expect("connected above");
-        conn.send(request).await.map_err(|_| AttemptError::NotSent)?;
+        conn.send(request)
+            .await
+            .map_err(|_| AttemptError::NotSent)?;
         match conn.recv().await {
             Ok(Some(reply)) => Ok(reply.to_string()),
             _ => Err(AttemptError::MaybeApplied),
