@@ -18,8 +18,10 @@
 //! fallback used, bulkhead full) are at `DEBUG`.
 
 mod config;
+mod window;
 
 pub mod backoff;
+pub mod breaker;
 pub mod budget;
 pub mod retry;
 pub mod timeout;
@@ -28,6 +30,10 @@ pub mod timeout;
 mod testutil;
 
 pub use backoff::{Backoff, BackoffSequence, Jitter};
+pub use breaker::{
+    BreakerConfig, BreakerError, BreakerMetrics, BreakerState, CircuitBreaker, Outcome, Permit,
+    Rejected, SlidingWindow,
+};
 pub use budget::{RetryBudget, RetryBudgetConfig};
 pub use config::ConfigError;
 pub use retry::{Retried, Retry, RetryConfig, RetryError};
