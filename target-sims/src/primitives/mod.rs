@@ -23,7 +23,10 @@ mod window;
 pub mod backoff;
 pub mod breaker;
 pub mod budget;
+pub mod bulkhead;
+pub mod rate_limit;
 pub mod retry;
+pub mod throttle;
 pub mod timeout;
 
 #[cfg(test)]
@@ -35,6 +38,9 @@ pub use breaker::{
     Rejected, SlidingWindow,
 };
 pub use budget::{RetryBudget, RetryBudgetConfig};
+pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadFull, BulkheadSlot, FullReason};
 pub use config::ConfigError;
+pub use rate_limit::{RateLimitConfig, RateLimited, RateLimiter};
 pub use retry::{Retried, Retry, RetryConfig, RetryError};
+pub use throttle::{AdaptiveThrottle, ThrottleConfig, ThrottleError, ThrottleTicket, Throttled};
 pub use timeout::{Deadline, TimedOut, Timeout};
