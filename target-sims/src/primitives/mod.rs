@@ -26,6 +26,7 @@ pub mod budget;
 pub mod bulkhead;
 pub mod rate_limit;
 pub mod retry;
+pub mod shed;
 pub mod throttle;
 pub mod timeout;
 
@@ -42,5 +43,6 @@ pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadFull, BulkheadSlot, FullRea
 pub use config::ConfigError;
 pub use rate_limit::{RateLimitConfig, RateLimited, RateLimiter};
 pub use retry::{Retried, Retry, RetryConfig, RetryError};
+pub use shed::{LoadShedder, QueueDelay, Shed, ShedConfig, ShedReason, ShedSlot};
 pub use throttle::{AdaptiveThrottle, ThrottleConfig, ThrottleError, ThrottleTicket, Throttled};
 pub use timeout::{Deadline, TimedOut, Timeout};
