@@ -24,6 +24,7 @@ pub mod backoff;
 pub mod breaker;
 pub mod budget;
 pub mod bulkhead;
+pub mod fallback;
 pub mod rate_limit;
 pub mod retry;
 pub mod shed;
@@ -41,6 +42,7 @@ pub use breaker::{
 pub use budget::{RetryBudget, RetryBudgetConfig};
 pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadFull, BulkheadSlot, FullReason};
 pub use config::ConfigError;
+pub use fallback::{Degraded, Fallback, FallbackConfig, FallbackFailed, Source};
 pub use rate_limit::{RateLimitConfig, RateLimited, RateLimiter};
 pub use retry::{Retried, Retry, RetryConfig, RetryError};
 pub use shed::{LoadShedder, QueueDelay, Shed, ShedConfig, ShedReason, ShedSlot};
