@@ -24,6 +24,7 @@ pub mod backoff;
 pub mod breaker;
 pub mod budget;
 pub mod bulkhead;
+pub mod detector;
 pub mod fallback;
 pub mod hedge;
 pub mod rate_limit;
@@ -43,6 +44,10 @@ pub use breaker::{
 pub use budget::{RetryBudget, RetryBudgetConfig};
 pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadFull, BulkheadSlot, FullReason};
 pub use config::ConfigError;
+pub use detector::{
+    Detector, HeartbeatConfig, HeartbeatDetector, PeerStatus, PhiAccrualDetector, PhiConfig,
+    PhiDistribution, SuspicionModel, Transition,
+};
 pub use fallback::{Degraded, Fallback, FallbackConfig, FallbackFailed, Source};
 pub use hedge::{Hedge, HedgeConfig, Hedged};
 pub use rate_limit::{RateLimitConfig, RateLimited, RateLimiter};
