@@ -20,6 +20,7 @@
 mod config;
 mod window;
 
+pub mod autoscale;
 pub mod backoff;
 pub mod breaker;
 pub mod budget;
@@ -36,6 +37,7 @@ pub mod timeout;
 #[cfg(test)]
 mod testutil;
 
+pub use autoscale::{Autoscaler, PoolConfig, PoolFull, PoolMetrics, ScaledPool, ScalerConfig};
 pub use backoff::{Backoff, BackoffSequence, Jitter};
 pub use breaker::{
     BreakerConfig, BreakerError, BreakerMetrics, BreakerState, CircuitBreaker, Outcome, Permit,
