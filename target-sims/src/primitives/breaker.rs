@@ -670,6 +670,7 @@ impl Inner {
 /// [`failure`]: Permit::failure
 /// [`record`]: Permit::record
 #[derive(Debug)]
+#[must_use = "report the outcome, or the call is not counted"]
 pub struct Permit {
     breaker: Rc<Inner>,
     generation: u64,

@@ -183,6 +183,7 @@ impl Bulkhead {
 
 /// One occupied slot.
 #[derive(Debug)]
+#[must_use = "the slot is released when this is dropped"]
 pub struct BulkheadSlot<'a> {
     _permit: SemaphorePermit<'a>,
     in_flight: &'a Cell<usize>,

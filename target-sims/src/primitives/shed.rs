@@ -273,6 +273,7 @@ impl LoadShedder {
 
 /// One admitted request's slot.
 #[derive(Debug)]
+#[must_use = "the slot is released when this is dropped"]
 pub struct ShedSlot<'a> {
     _permit: SemaphorePermit<'a>,
     in_flight: &'a Cell<usize>,
