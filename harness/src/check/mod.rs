@@ -7,6 +7,8 @@
 //! run with an `unknown` verdict does not pass.
 
 pub mod availability;
+pub mod convergence;
+pub mod durability;
 pub mod linearizability;
 
 use crate::history::Event;
@@ -142,6 +144,12 @@ pub fn run_all(scenario: &Scenario, plan: &Plan, record: &RunRecord) -> Vec<Verd
     }
     if let Some(spec) = &invariants.linearizable {
         verdicts.push(linearizability::check_scenario(&record.history, spec));
+    }
+    if invariants.durability.is_some() {
+        verdicts.push(durability::check(&ops, &record.history.events));
+    }
+    if invariants.convergence.is_some() {
+        verdicts.push(convergence::check(&plan.servers, &record.replica_states));
     }
     verdicts
 }

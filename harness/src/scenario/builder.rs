@@ -144,6 +144,22 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Replaces every invariant at once.
+    pub fn invariants(mut self, invariants: InvariantsSpec) -> Self {
+        self.scenario.invariants = invariants;
+        self
+    }
+
+    pub fn durability(mut self) -> Self {
+        self.scenario.invariants.durability = Some(DurabilitySpec::default());
+        self
+    }
+
+    pub fn convergence(mut self) -> Self {
+        self.scenario.invariants.convergence = Some(ConvergenceSpec::default());
+        self
+    }
+
     pub fn linearizable(mut self, model: impl Into<String>) -> Self {
         self.scenario.invariants.linearizable = Some(LinearizableSpec {
             model: model.into(),

@@ -543,13 +543,32 @@ pub struct InvariantsSpec {
     pub availability: Option<AvailabilitySpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linearizable: Option<LinearizableSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub durability: Option<DurabilitySpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub convergence: Option<ConvergenceSpec>,
 }
 
 impl InvariantsSpec {
     pub fn is_empty(&self) -> bool {
-        self.availability.is_none() && self.linearizable.is_none()
+        self.availability.is_none()
+            && self.linearizable.is_none()
+            && self.durability.is_none()
+            && self.convergence.is_none()
     }
 }
+
+/// `[invariants.durability]`: every acknowledged mutation is in the state
+/// read after recovery. Needs `workload.final_read = true`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DurabilitySpec {}
+
+/// `[invariants.convergence]`: after the run, every replica published the
+/// same state (see `harness::sim::publish_state`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvergenceSpec {}
 
 /// `[invariants.availability]`: request success ratios, recovery, latency.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

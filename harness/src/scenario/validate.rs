@@ -123,6 +123,12 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
     validate_workload(&scenario.workload)?;
     validate_faults(scenario, &topology)?;
     validate_invariants(&scenario.invariants)?;
+    if scenario.invariants.durability.is_some() && !scenario.workload.final_read {
+        return Err(ScenarioError::at_key(
+            "invariants.durability",
+            "needs a final read of every key: set workload.final_read = true",
+        ));
+    }
     Ok(Prepared { system, topology })
 }
 

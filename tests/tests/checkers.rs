@@ -1,0 +1,74 @@
+//! Checkers judging real runs: they catch what they exist to catch, with
+//! evidence, and pass correct runs.
+
+use harness::check::Status;
+use harness::history::OpKind;
+use harness::scenario::{FaultEventSpec, ScenarioBuilder};
+use harness::suite::{execute, ExecOptions, LoadedScenario, SeedRun};
+use std::time::Duration;
+
+fn run(builder: ScenarioBuilder, seed: u64) -> SeedRun {
+    let registry = target_sims::registry();
+    let scenario = builder.build();
+    let prepared = harness::scenario::validate(&scenario, &registry).expect("valid scenario");
+    let loaded = LoadedScenario {
+        scenario,
+        path: None,
+        prepared,
+    };
+    execute(&loaded, seed, &ExecOptions::default())
+}
+
+fn verdict<'a>(run: &'a SeedRun, name: &str) -> &'a harness::check::Verdict {
+    run.report
+        .verdicts
+        .iter()
+        .find(|v| v.invariant == name)
+        .unwrap_or_else(|| panic!("no {name} verdict"))
+}
+
+fn durable_register(name: &str) -> ScenarioBuilder {
+    ScenarioBuilder::new(name, "register")
+        .duration(Duration::from_secs(6))
+        .clients(3)
+        .keys(2)
+        .mix(&[(OpKind::Read, 1), (OpKind::Write, 2)])
+        .final_read(true)
+        .durability()
+}
+
+#[test]
+fn durability_catches_the_in_memory_register_losing_writes_in_a_crash() {
+    let r = run(
+        // Power loss as the workload ends: the restarted server is empty
+        // when the final reads come.
+        durable_register("crash-loses").fault(FaultEventSpec::Crash {
+            at: Duration::from_secs(6),
+            duration: Some(Duration::from_millis(500)),
+            host: "server".into(),
+        }),
+        1,
+    );
+    let v = verdict(&r, "durability");
+    assert_eq!(v.status, Status::Fail, "{}", v.summary);
+    assert!(v.summary.contains("lost"), "{}", v.summary);
+    assert!(
+        !v.evidence.is_empty(),
+        "the lost write and the final read are shown"
+    );
+    assert_eq!(r.report.status, Status::Fail);
+}
+
+#[test]
+fn durability_passes_when_nothing_crashes() {
+    let r = run(
+        durable_register("no-crash").fault(FaultEventSpec::Isolate {
+            at: Duration::from_secs(2),
+            duration: Some(Duration::from_secs(1)),
+            host: "server".into(),
+        }),
+        1,
+    );
+    let v = verdict(&r, "durability");
+    assert_eq!(v.status, Status::Pass, "{}", v.summary);
+}
