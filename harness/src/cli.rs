@@ -44,6 +44,10 @@ struct ReportArgs {
     /// Run every seed twice and fail it if anything observable differs.
     #[arg(long)]
     check_determinism: bool,
+    /// Override a scenario key, e.g. `--set target.retry_unsafe=true` or
+    /// `--set workload.clients=16` (value in TOML syntax; repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -184,12 +188,24 @@ fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-fn load(path: &Path, registry: &Registry) -> Result<LoadedScenario, ScenarioError> {
+fn load(
+    path: &Path,
+    registry: &Registry,
+    overrides: &[String],
+) -> Result<LoadedScenario, ScenarioError> {
     let scenario = scenario::load_file(path, registry)?;
-    let prepared = scenario::validate(&scenario, registry)?;
+    let scenario = scenario::apply_overrides(&scenario, overrides).map_err(|mut e| {
+        e.file = Some(path.to_path_buf());
+        e
+    })?;
+    let prepared = scenario::validate(&scenario, registry).map_err(|mut e| {
+        e.file = Some(path.to_path_buf());
+        e
+    })?;
     Ok(LoadedScenario {
         scenario,
         path: Some(path.to_path_buf()),
+        overrides: overrides.to_vec(),
         prepared,
     })
 }
@@ -260,7 +276,7 @@ fn list(registry: &Registry) -> Result<u8, String> {
 fn check(registry: &Registry, files: &[PathBuf]) -> Result<u8, String> {
     let mut bad = false;
     for file in files {
-        match load(file, registry) {
+        match load(file, registry, &[]) {
             Ok(l) => println!("ok {} ({})", file.display(), l.scenario.name),
             Err(err) => {
                 bad = true;
@@ -297,7 +313,7 @@ fn run(
     let mut loaded = Vec::new();
     let mut errors = Vec::new();
     for path in &paths {
-        match load(path, registry) {
+        match load(path, registry, &report_args.set) {
             Ok(l) => loaded.push(l),
             Err(err) => errors.push(err.to_string()),
         }
@@ -433,7 +449,7 @@ fn replay(
     report_args: &ReportArgs,
 ) -> Result<u8, String> {
     let path = resolve(arg, registry)?;
-    let loaded = load(&path, registry).map_err(|e| e.to_string())?;
+    let loaded = load(&path, registry, &report_args.set).map_err(|e| e.to_string())?;
     let run = suite::execute(&loaded, seed, &exec_options(report_args));
     if trace {
         print!("{}", text::timeline(&run.record));

@@ -26,7 +26,25 @@ pub struct LoadedScenario {
     pub scenario: Scenario,
     /// The file it came from, as given (for replay commands).
     pub path: Option<PathBuf>,
+    /// `--set key=value` overrides applied on top of the file, as given.
+    pub overrides: Vec<String>,
     pub prepared: Prepared,
+}
+
+impl LoadedScenario {
+    /// A scenario built in Rust (no file, no overrides).
+    pub fn from_scenario(
+        scenario: Scenario,
+        registry: &crate::target::Registry,
+    ) -> Result<LoadedScenario, crate::scenario::ScenarioError> {
+        let prepared = crate::scenario::validate(&scenario, registry)?;
+        Ok(LoadedScenario {
+            scenario,
+            path: None,
+            overrides: Vec::new(),
+            prepared,
+        })
+    }
 }
 
 /// Everything one seed produced.
@@ -63,6 +81,7 @@ pub fn execute(loaded: &LoadedScenario, seed: u64, options: &ExecOptions) -> See
     let report = RunReport::new(
         &loaded.scenario,
         loaded.path.as_deref(),
+        &loaded.overrides,
         &plan,
         &record,
         verdicts,
@@ -155,7 +174,7 @@ fn run_job(
 ) -> SeedResult {
     let name = loaded.scenario.name.clone();
     let file = loaded.path.as_ref().map(|p| p.display().to_string());
-    let replay = report::replay_args(file.as_deref().unwrap_or(&name), seed);
+    let replay = report::replay_args(file.as_deref().unwrap_or(&name), seed, &loaded.overrides);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let run = execute(loaded, seed, options);
         let mut problems: Vec<String> = run

@@ -36,6 +36,7 @@ fn bundled(name: &str) -> LoadedScenario {
     LoadedScenario {
         scenario,
         path: Some(path),
+        overrides: Vec::new(),
         prepared,
     }
 }
@@ -52,6 +53,7 @@ fn steady() -> LoadedScenario {
     LoadedScenario {
         scenario,
         path: None,
+        overrides: Vec::new(),
         prepared,
     }
 }

@@ -14,6 +14,7 @@ fn run(builder: ScenarioBuilder, seed: u64) -> SeedRun {
     let loaded = LoadedScenario {
         scenario,
         path: None,
+        overrides: Vec::new(),
         prepared,
     };
     execute(&loaded, seed, &ExecOptions::default())

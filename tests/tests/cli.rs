@@ -192,3 +192,33 @@ fn usage_errors_exit_with_two() {
         "--seed is required"
     );
 }
+
+#[test]
+fn set_overrides_a_scenario_key_and_the_replay_command_keeps_it() {
+    let dir = scratch("set");
+    let out = chaos(&[
+        "run",
+        "tests/fixtures/register-too-strict.toml",
+        "--seeds",
+        "1",
+        "--set",
+        "workload.clients=3",
+        "--set",
+        "target.max_attempts=2",
+        "--report-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 1);
+    let report = read_json(&dir.join("register-too-strict/seed-0/report.json"));
+    assert_eq!(report["scenario"]["workload"]["clients"], 3);
+    assert_eq!(report["scenario"]["target"]["max_attempts"], 2);
+    assert_eq!(
+        report["replay"],
+        "replay tests/fixtures/register-too-strict.toml --seed 0 --set workload.clients=3 --set target.max_attempts=2"
+    );
+    assert!(stdout(&out).contains("--set workload.clients=3 --set target.max_attempts=2"));
+
+    let bad = chaos(&["run", "register-isolate", "--set", "workload.clients=lots"]);
+    assert_eq!(code(&bad), 2);
+    assert!(stderr(&bad).contains("key `--set workload.clients`"), "{}", stderr(&bad));
+}

@@ -113,6 +113,7 @@ fn check_determinism_names_the_first_divergent_event() {
     let loaded = LoadedScenario {
         scenario,
         path: None,
+        overrides: Vec::new(),
         prepared,
     };
     let options = ExecOptions {

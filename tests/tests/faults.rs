@@ -24,6 +24,7 @@ fn run_with(registry: &Registry, builder: ScenarioBuilder, seed: u64) -> SeedRun
     let loaded = LoadedScenario {
         scenario,
         path: None,
+        overrides: Vec::new(),
         prepared,
     };
     execute(&loaded, seed, &ExecOptions::default())

@@ -78,6 +78,7 @@ fn loaded(builder: ScenarioBuilder) -> LoadedScenario {
     LoadedScenario {
         scenario,
         path: None,
+        overrides: Vec::new(),
         prepared,
     }
 }

@@ -95,6 +95,7 @@ impl RunReport {
     pub fn new(
         scenario: &Scenario,
         scenario_file: Option<&Path>,
+        overrides: &[String],
         plan: &Plan,
         record: &RunRecord,
         verdicts: Vec<Verdict>,
@@ -103,7 +104,11 @@ impl RunReport {
         RunReport {
             harness_version: HARNESS_VERSION.to_string(),
             scenario: scenario.clone(),
-            replay: replay_args(file.as_deref().unwrap_or(&scenario.name), plan.seed),
+            replay: replay_args(
+                file.as_deref().unwrap_or(&scenario.name),
+                plan.seed,
+                overrides,
+            ),
             scenario_file: file,
             seed: plan.seed,
             status: crate::check::overall(&verdicts),
@@ -135,9 +140,21 @@ impl RunReport {
     }
 }
 
-/// The arguments of `chaos` that replay a run.
-pub fn replay_args(scenario: &str, seed: u64) -> String {
-    format!("replay {scenario} --seed {seed}")
+/// The arguments of `chaos` that replay a run, with any `--set`
+/// overrides it was run with (quoted for a POSIX shell where needed).
+pub fn replay_args(scenario: &str, seed: u64, overrides: &[String]) -> String {
+    let mut args = format!("replay {scenario} --seed {seed}");
+    for o in overrides {
+        let plain = o
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "=._-:/".contains(c));
+        if plain {
+            args.push_str(&format!(" --set {o}"));
+        } else {
+            args.push_str(&format!(" --set '{}'", o.replace('\'', "'\\''")));
+        }
+    }
+    args
 }
 
 /// `DIR/<scenario>/seed-<S>`.

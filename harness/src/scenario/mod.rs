@@ -8,10 +8,12 @@
 //! topology; [`crate::plan::expand`] turns it and a seed into a concrete plan.
 
 mod builder;
+mod overrides;
 pub mod parse;
 mod validate;
 
 pub use builder::ScenarioBuilder;
+pub use overrides::apply_overrides;
 pub use parse::{load_file, parse_str, path_to_string, ScenarioError};
 pub use validate::{validate, Prepared, Topology};
 
