@@ -8,7 +8,9 @@
 use crate::check::Status;
 use crate::report::{self, text};
 use crate::scenario::{self, ScenarioError};
-use crate::suite::{self, ExecOptions, Job, LoadedScenario, SeedResult, SuiteSummary};
+use crate::suite::{
+    self, ExecOptions, Job, LoadedScenario, SeedResult, SuiteResults, SuiteSummary,
+};
 use crate::target::Registry;
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -67,8 +69,25 @@ enum Command {
         /// Worker threads (default: every core).
         #[arg(long, short)]
         jobs: Option<usize>,
+        /// Run only shard K of N (1-based): every N-th (scenario, seed)
+        /// pair, for CI matrices; combine the shards with `chaos merge`.
+        #[arg(long, value_parser = suite::parse_shard, value_name = "K/N")]
+        shard: Option<(u64, u64)>,
+        /// Stop starting new seeds after this much wall-clock time
+        /// (e.g. "10m"); seeds already running finish.
+        #[arg(long, value_parser = crate::duration::parse_duration, value_name = "DURATION")]
+        time_budget: Option<std::time::Duration>,
         #[command(flatten)]
         report: ReportArgs,
+    },
+    /// Combine the results of shard runs into one suite report.
+    Merge {
+        /// Report folders of the shards (each holds a results.json).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where the merged summary goes.
+        #[arg(long, default_value = "target/chaos-reports")]
+        report_dir: PathBuf,
     },
     /// Rerun one seed and show its verdicts.
     Replay {
@@ -144,8 +163,21 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             seeds,
             seed_range,
             jobs,
+            shard,
+            time_budget,
             report,
-        } => run(registry, &scenarios, seeds, seed_range, jobs, &report),
+        } => run(
+            registry,
+            &scenarios,
+            SeedChoice { seeds, seed_range },
+            Sweep {
+                jobs,
+                shard,
+                time_budget,
+            },
+            &report,
+        ),
+        Command::Merge { dirs, report_dir } => merge(&dirs, &report_dir),
         Command::Replay {
             scenario,
             seed,
@@ -294,14 +326,27 @@ fn exec_options(report: &ReportArgs) -> ExecOptions {
     }
 }
 
+/// Which seeds `run` uses.
+struct SeedChoice {
+    seeds: Option<u64>,
+    seed_range: Option<(u64, u64)>,
+}
+
+/// How `run` spreads the work.
+struct Sweep {
+    jobs: Option<usize>,
+    shard: Option<(u64, u64)>,
+    time_budget: Option<std::time::Duration>,
+}
+
 fn run(
     registry: &Registry,
     args: &[String],
-    seeds: Option<u64>,
-    seed_range: Option<(u64, u64)>,
-    jobs: Option<usize>,
+    choice: SeedChoice,
+    sweep: Sweep,
     report_args: &ReportArgs,
 ) -> Result<u8, String> {
+    let SeedChoice { seeds, seed_range } = choice;
     let paths: Vec<PathBuf> = if args.is_empty() {
         let dir = scenario_dir(registry).ok_or("no scenarios folder found")?;
         scenario_files(&dir)?
@@ -337,8 +382,12 @@ fn run(
         };
         job_list.extend(range.map(|seed| Job { scenario: i, seed }));
     }
-    let threads =
-        jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if let Some(shard) = sweep.shard {
+        job_list = suite::shard(job_list, shard);
+    }
+    let threads = sweep
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let options = exec_options(report_args);
     let program = program();
 
@@ -362,12 +411,14 @@ fn run(
         report_args.report_dir.display()
     );
     let mut failed = 0usize;
-    let results = suite::run_jobs(
+    let deadline = sweep.time_budget.map(|b| std::time::Instant::now() + b);
+    let results = suite::run_jobs_until(
         &loaded,
         &job_list,
         threads,
         &options,
         Some(&report_args.report_dir),
+        deadline,
         |r: &SeedResult| {
             if r.status != Status::Pass {
                 failed += 1;
@@ -393,15 +444,68 @@ fn run(
         bar.finish_and_clear();
     }
 
-    let summary = SuiteSummary::from_results(&results);
-    let json = serde_json::to_string_pretty(&summary).expect("summary serialises") + "\n";
-    if let Err(err) = report::write_atomic(
-        &report_args.report_dir.join("summary.json"),
-        json.as_bytes(),
-    ) {
-        eprintln!("warning: could not write summary.json: {err}");
-    }
+    let not_run = (job_list.len() - results.len()) as u64;
+    let suite_results = SuiteResults {
+        harness_version: report::HARNESS_VERSION.to_string(),
+        requirements: loaded
+            .iter()
+            .filter(|l| !l.scenario.coverage.is_empty())
+            .map(|l| (l.scenario.name.clone(), l.scenario.coverage.clone()))
+            .collect(),
+        not_run,
+        results,
+    };
+    let summary = write_suite(&report_args.report_dir, &suite_results);
     print_suite(&summary, &program);
+    Ok(if summary.all_passed() {
+        EXIT_PASS
+    } else {
+        EXIT_FAIL
+    })
+}
+
+/// Writes `results.json` (everything needed to merge shards) and the suite
+/// summary derived from it; `run` and `merge` both end here, so a merged
+/// report is the report a single machine would have written.
+fn write_suite(dir: &Path, results: &SuiteResults) -> SuiteSummary {
+    let summary = results.summary();
+    let files = [
+        (
+            "results.json",
+            serde_json::to_string_pretty(results).expect("results serialise") + "\n",
+        ),
+        (
+            "summary.json",
+            serde_json::to_string_pretty(&summary).expect("summary serialises") + "\n",
+        ),
+    ];
+    for (name, text) in files {
+        if let Err(err) = report::write_atomic(&dir.join(name), text.as_bytes()) {
+            eprintln!("warning: could not write {name}: {err}");
+        }
+    }
+    summary
+}
+
+fn merge(dirs: &[PathBuf], out: &Path) -> Result<u8, String> {
+    let mut parts = Vec::new();
+    for dir in dirs {
+        let path = dir.join("results.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let part: SuiteResults = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a chaos results file: {e}", path.display()))?;
+        parts.push(part);
+    }
+    let merged = SuiteResults::merge(parts);
+    let summary = write_suite(out, &merged);
+    eprintln!(
+        "merged {} results from {} folders into {}",
+        merged.results.len(),
+        dirs.len(),
+        out.display()
+    );
+    print_suite(&summary, &program());
     Ok(if summary.all_passed() {
         EXIT_PASS
     } else {
@@ -426,6 +530,40 @@ fn print_suite(summary: &SuiteSummary, program: &str) {
         "{:<34} {:>7} {:>7} {:>7} {:>7}",
         "total", t.seeds, t.passed, t.failed, t.unknown
     );
+    if summary.not_run > 0 {
+        println!(
+            "time budget: {} seeds ran, {} were not started",
+            t.seeds, summary.not_run
+        );
+    }
+    let with_faults: Vec<_> = summary
+        .coverage
+        .iter()
+        .filter(|(_, c)| !c.faults.is_empty())
+        .collect();
+    if !with_faults.is_empty() {
+        println!();
+        println!("fault coverage (seeds that applied each kind, and of those how many failed):");
+        for (name, c) in with_faults {
+            let kinds: Vec<String> = c
+                .faults
+                .iter()
+                .map(|(k, s)| format!("{k} {}/{} ({} failed)", s.seeds, c.seeds, s.failed))
+                .collect();
+            println!(
+                "  {name}: {}; {} target states reached",
+                kinds.join(", "),
+                c.states.len()
+            );
+        }
+    }
+    if !summary.coverage_failures.is_empty() {
+        println!();
+        println!("coverage requirements not met:");
+        for f in &summary.coverage_failures {
+            println!("  {f}");
+        }
+    }
     if !summary.failures.is_empty() {
         println!();
         println!("failures (replay with the command shown):");

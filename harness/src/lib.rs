@@ -15,6 +15,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod coverage;
 pub mod duration;
 pub mod history;
 pub mod plan;

@@ -9,6 +9,7 @@
 //! written, so the suite summary does not depend on thread timing.
 
 use crate::check::{self, Status, Verdict};
+use crate::coverage::{self as cov, CoverageRequirement, ScenarioCoverage};
 use crate::plan::{self, Plan};
 use crate::record::{first_divergence, RunRecord};
 use crate::report::{self, RunReport};
@@ -104,6 +105,53 @@ pub struct SeedResult {
     pub problems: Vec<String>,
     pub trace_hash: String,
     pub replay: String,
+    /// Fault kinds this seed's plan applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fault_kinds: Vec<String>,
+    /// States the target reported reaching (see [`crate::coverage`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reached: Vec<String>,
+}
+
+/// Every seed of a suite run, as written to `results.json`: enough to
+/// rebuild the summary and its views, so shards can be merged.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SuiteResults {
+    pub harness_version: String,
+    /// Coverage requirements per scenario.
+    #[serde(default)]
+    pub requirements: BTreeMap<String, Vec<CoverageRequirement>>,
+    /// Seeds scheduled but not run (a time budget ran out).
+    #[serde(default)]
+    pub not_run: u64,
+    pub results: Vec<SeedResult>,
+}
+
+impl SuiteResults {
+    /// Combines shards: results are concatenated and sorted by scenario
+    /// then seed (a seed present twice is kept once).
+    pub fn merge(parts: Vec<SuiteResults>) -> SuiteResults {
+        let mut requirements = BTreeMap::new();
+        let mut results: BTreeMap<(String, u64), SeedResult> = BTreeMap::new();
+        let mut not_run = 0;
+        for part in parts {
+            requirements.extend(part.requirements);
+            not_run += part.not_run;
+            for r in part.results {
+                results.insert((r.scenario.clone(), r.seed), r);
+            }
+        }
+        SuiteResults {
+            harness_version: report::HARNESS_VERSION.to_string(),
+            requirements,
+            not_run,
+            results: results.into_values().collect(),
+        }
+    }
+
+    pub fn summary(&self) -> SuiteSummary {
+        SuiteSummary::from_results(&self.results, &self.requirements, self.not_run)
+    }
 }
 
 /// Per-scenario counts.
@@ -123,13 +171,30 @@ pub struct SuiteSummary {
     /// Every seed that did not pass, sorted by scenario then seed.
     pub failures: Vec<SeedResult>,
     pub total: ScenarioTally,
+    /// Seeds scheduled but not run because a time budget ran out.
+    pub not_run: u64,
+    /// What each scenario's seeds exercised.
+    pub coverage: BTreeMap<String, ScenarioCoverage>,
+    /// Coverage requirements that were not met.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coverage_failures: Vec<String>,
 }
 
 impl SuiteSummary {
-    pub fn from_results(results: &[SeedResult]) -> SuiteSummary {
+    pub fn from_results(
+        results: &[SeedResult],
+        requirements: &BTreeMap<String, Vec<CoverageRequirement>>,
+        not_run: u64,
+    ) -> SuiteSummary {
         let mut scenarios: BTreeMap<String, ScenarioTally> = BTreeMap::new();
+        let mut coverage: BTreeMap<String, ScenarioCoverage> = BTreeMap::new();
         let mut total = ScenarioTally::default();
         for r in results {
+            coverage.entry(r.scenario.clone()).or_default().add(
+                &r.fault_kinds,
+                &r.reached,
+                r.status,
+            );
             for tally in [scenarios.entry(r.scenario.clone()).or_default(), &mut total] {
                 tally.seeds += 1;
                 match r.status {
@@ -145,16 +210,37 @@ impl SuiteSummary {
             .cloned()
             .collect();
         failures.sort_by(|a, b| (&a.scenario, a.seed).cmp(&(&b.scenario, b.seed)));
+        let mut coverage_failures = Vec::new();
+        for (scenario, reqs) in requirements {
+            let Some(seen) = coverage.get(scenario) else {
+                continue;
+            };
+            for req in reqs {
+                let fraction = seen.fraction(req);
+                if fraction < req.min_fraction {
+                    coverage_failures.push(format!(
+                        "{scenario}: {} reached in {:.0}% of {} seeds, required {:.0}%",
+                        req.describe(),
+                        fraction * 100.0,
+                        seen.seeds,
+                        req.min_fraction * 100.0
+                    ));
+                }
+            }
+        }
         SuiteSummary {
             harness_version: report::HARNESS_VERSION.to_string(),
             scenarios,
             failures,
             total,
+            not_run,
+            coverage,
+            coverage_failures,
         }
     }
 
     pub fn all_passed(&self) -> bool {
-        self.total.passed == self.total.seeds
+        self.total.passed == self.total.seeds && self.coverage_failures.is_empty()
     }
 }
 
@@ -188,9 +274,15 @@ fn run_job(
                 problems.push(format!("report: could not write: {err}"));
             }
         }
-        (run.report.status, problems, run.report.trace_hash.clone())
+        (
+            run.report.status,
+            problems,
+            run.report.trace_hash.clone(),
+            cov::fault_kinds(&run.plan),
+            cov::reached(&run.record),
+        )
     }));
-    let (status, problems, trace_hash) = match outcome {
+    let (status, problems, trace_hash, fault_kinds, reached) = match outcome {
         Ok(result) => result,
         Err(payload) => {
             let message = payload
@@ -202,6 +294,8 @@ fn run_job(
                 Status::Fail,
                 vec![format!("harness: panicked: {message}")],
                 String::new(),
+                Vec::new(),
+                Vec::new(),
             )
         }
     };
@@ -212,6 +306,8 @@ fn run_job(
         problems,
         trace_hash,
         replay,
+        fault_kinds,
+        reached,
     }
 }
 
@@ -223,6 +319,21 @@ pub fn run_jobs(
     threads: usize,
     options: &ExecOptions,
     report_dir: Option<&Path>,
+    on_done: impl FnMut(&SeedResult),
+) -> Vec<SeedResult> {
+    run_jobs_until(scenarios, jobs, threads, options, report_dir, None, on_done)
+}
+
+/// Like [`run_jobs`], but no job starts after `deadline` (wall clock: this
+/// is the harness deciding how long to keep going, not simulated code).
+/// Jobs not started are simply absent from the result.
+pub fn run_jobs_until(
+    scenarios: &[LoadedScenario],
+    jobs: &[Job],
+    threads: usize,
+    options: &ExecOptions,
+    report_dir: Option<&Path>,
+    deadline: Option<std::time::Instant>,
     mut on_done: impl FnMut(&SeedResult),
 ) -> Vec<SeedResult> {
     let next = AtomicUsize::new(0);
@@ -234,6 +345,9 @@ pub fn run_jobs(
             let tx = tx.clone();
             let next = &next;
             scope.spawn(move || loop {
+                if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                    break;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(job) = jobs.get(i) else { break };
                 let result = run_job(&scenarios[job.scenario], job.seed, options, report_dir);
@@ -255,4 +369,56 @@ pub fn run_jobs(
         .collect();
     results.sort_by_key(|r| (order.get(r.scenario.as_str()).copied(), r.seed));
     results
+}
+
+/// Parses `K/N` (1-based K) for `--shard`.
+pub fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let (k, n) = text
+        .split_once('/')
+        .ok_or_else(|| format!("expected K/N such as 2/4, found {text}"))?;
+    let k: u64 = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad shard index: {k}"))?;
+    let n: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad shard count: {n}"))?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("shard {k}/{n}: expected 1 <= K <= N"));
+    }
+    Ok((k, n))
+}
+
+/// The jobs of shard `k` of `n`: every n-th (scenario, seed) pair of the
+/// full ordered list, starting at the k-th. Deterministic, disjoint, and
+/// together the shards cover the list; round robin spreads every scenario
+/// over every shard.
+pub fn shard(jobs: Vec<Job>, (k, n): (u64, u64)) -> Vec<Job> {
+    jobs.into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i as u64 % n == k - 1)
+        .map(|(_, j)| j)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_are_disjoint_and_cover_every_job() {
+        let jobs: Vec<Job> = (0..3)
+            .flat_map(|s| (0..7).map(move |seed| Job { scenario: s, seed }))
+            .collect();
+        let mut seen = Vec::new();
+        for k in 1..=4 {
+            seen.extend(shard(jobs.clone(), (k, 4)));
+        }
+        seen.sort_by_key(|j| (j.scenario, j.seed));
+        assert_eq!(seen, jobs);
+        assert!(parse_shard("0/4").is_err());
+        assert!(parse_shard("5/4").is_err());
+        assert_eq!(parse_shard("2/4"), Ok((2, 4)));
+    }
 }

@@ -42,6 +42,7 @@ impl ScenarioBuilder {
                 workload: WorkloadSpec::default(),
                 faults: FaultsSpec::default(),
                 invariants: InvariantsSpec::default(),
+                coverage: Vec::new(),
             },
         }
     }
@@ -165,6 +166,11 @@ impl ScenarioBuilder {
             model: model.into(),
             max_states: None,
         });
+        self
+    }
+
+    pub fn require_coverage(mut self, requirement: crate::coverage::CoverageRequirement) -> Self {
+        self.scenario.coverage.push(requirement);
         self
     }
 

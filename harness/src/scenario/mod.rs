@@ -56,6 +56,9 @@ pub struct Scenario {
     pub faults: FaultsSpec,
     #[serde(default)]
     pub invariants: InvariantsSpec,
+    /// `[[coverage]]`: what a suite run of this scenario must exercise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coverage: Vec<crate::coverage::CoverageRequirement>,
 }
 
 fn default_seeds() -> u64 {

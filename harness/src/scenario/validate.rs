@@ -123,6 +123,32 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
     validate_workload(&scenario.workload)?;
     validate_faults(scenario, &topology)?;
     validate_invariants(&scenario.invariants)?;
+    for (i, req) in scenario.coverage.iter().enumerate() {
+        let key = format!("coverage[{i}]");
+        if req.fault.is_some() == req.event.is_some() {
+            return Err(ScenarioError::at_key(
+                key,
+                "give exactly one of `fault` or `event`",
+            ));
+        }
+        if !(0.0..=1.0).contains(&req.min_fraction) {
+            return Err(ScenarioError::at_key(
+                format!("{key}.min_fraction"),
+                format!("expected a fraction in [0, 1], found {}", req.min_fraction),
+            ));
+        }
+        if let Some(kind) = &req.fault {
+            if !crate::coverage::FAULT_KINDS.contains(&kind.as_str()) {
+                return Err(ScenarioError::at_key(
+                    format!("{key}.fault"),
+                    format!(
+                        "unknown fault kind \"{kind}\": expected one of {}",
+                        crate::coverage::FAULT_KINDS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
     if scenario.invariants.durability.is_some() && !scenario.workload.final_read {
         return Err(ScenarioError::at_key(
             "invariants.durability",

@@ -1,0 +1,182 @@
+//! Coverage: what a sweep actually exercised.
+//!
+//! Swarm testing only finds bugs if the seeds really do explore: a scenario
+//! that silently stops crashing its leader, or never reaches half-open,
+//! still passes. So each seed reports the fault kinds its plan applied and
+//! the states its target reported reaching — every distinct `tracing`
+//! event, labelled `target: message` (plus `[state=…]` when the event has a
+//! `state` field) — and the suite counts, per scenario, how many seeds saw
+//! each and how many of those failed. A scenario may require coverage
+//! (`[[coverage]]`): a fault kind or an event reached in at least a
+//! fraction of its seeds; a requirement not met fails the suite.
+
+use crate::check::Status;
+use crate::plan::{FaultAction, Plan};
+use crate::record::{RunRecord, TraceKind};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Cap on distinct state labels kept per seed.
+pub const MAX_LABELS_PER_SEED: usize = 256;
+
+/// The fault kinds a plan applies (start events only), sorted.
+pub fn fault_kinds(plan: &Plan) -> Vec<String> {
+    let kinds: BTreeSet<&'static str> = plan
+        .events
+        .iter()
+        .filter_map(|e| fault_kind(&e.action))
+        .collect();
+    kinds.into_iter().map(str::to_string).collect()
+}
+
+/// Every name [`fault_kind`] can return.
+pub const FAULT_KINDS: &[&str] = &[
+    "partition",
+    "partition-oneway",
+    "latency",
+    "loss",
+    "crash",
+    "bounce",
+    "pause",
+];
+
+/// The kind of fault an action starts, if it starts one.
+pub fn fault_kind(action: &FaultAction) -> Option<&'static str> {
+    Some(match action {
+        FaultAction::Partition { .. } => "partition",
+        FaultAction::PartitionOneway { .. } => "partition-oneway",
+        FaultAction::Latency { .. } => "latency",
+        FaultAction::Loss { .. } => "loss",
+        FaultAction::Crash { .. } => "crash",
+        FaultAction::Bounce { .. } => "bounce",
+        FaultAction::Pause { .. } => "pause",
+        _ => return None,
+    })
+}
+
+/// The distinct states the target reported, sorted and capped.
+pub fn reached(record: &RunRecord) -> Vec<String> {
+    let mut labels = BTreeSet::new();
+    for event in record.trace.iter().filter(|e| e.kind == TraceKind::Log) {
+        let target = event.target.as_deref().unwrap_or("?");
+        let mut label = format!("{target}: {}", event.message);
+        if let Some((_, state)) = event.fields.iter().find(|(k, _)| k == "state") {
+            label.push_str(&format!(" [state={state}]"));
+        }
+        labels.insert(label);
+        if labels.len() >= MAX_LABELS_PER_SEED {
+            break;
+        }
+    }
+    labels.into_iter().collect()
+}
+
+/// `[[coverage]]`: something a fraction of the seeds must exercise.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageRequirement {
+    /// A fault kind (`crash`, `partition`, …) the plan must apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+    /// Text that a reached state label must contain (e.g. `became leader`,
+    /// `state=half-open`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// Fraction of seeds, in [0, 1].
+    pub min_fraction: f64,
+}
+
+impl CoverageRequirement {
+    pub fn describe(&self) -> String {
+        match (&self.fault, &self.event) {
+            (Some(f), _) => format!("fault {f}"),
+            (_, Some(e)) => format!("event \"{e}\""),
+            _ => "nothing".into(),
+        }
+    }
+}
+
+/// How often something was seen across a scenario's seeds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    pub seeds: u64,
+    /// Of those seeds, how many failed.
+    pub failed: u64,
+}
+
+/// Coverage of one scenario across its seeds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScenarioCoverage {
+    pub seeds: u64,
+    pub faults: BTreeMap<String, Seen>,
+    pub states: BTreeMap<String, Seen>,
+}
+
+impl ScenarioCoverage {
+    pub fn add(&mut self, fault_kinds: &[String], reached: &[String], status: Status) {
+        self.seeds += 1;
+        let failed = u64::from(status != Status::Pass);
+        for kind in fault_kinds {
+            let seen = self.faults.entry(kind.clone()).or_default();
+            seen.seeds += 1;
+            seen.failed += failed;
+        }
+        for label in reached {
+            let seen = self.states.entry(label.clone()).or_default();
+            seen.seeds += 1;
+            seen.failed += failed;
+        }
+    }
+
+    /// The fraction of seeds meeting one requirement.
+    pub fn fraction(&self, requirement: &CoverageRequirement) -> f64 {
+        if self.seeds == 0 {
+            return 0.0;
+        }
+        let seeds = match (&requirement.fault, &requirement.event) {
+            (Some(kind), _) => self.faults.get(kind).map_or(0, |s| s.seeds),
+            // Seeds reaching any matching label: labels are per seed, so
+            // the best single label is a lower bound; take the max.
+            (_, Some(text)) => self
+                .states
+                .iter()
+                .filter(|(label, _)| label.contains(text.as_str()))
+                .map(|(_, s)| s.seeds)
+                .max()
+                .unwrap_or(0),
+            _ => 0,
+        };
+        seeds as f64 / self.seeds as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fractions_count_seeds_per_fault_and_per_event() {
+        let mut c = ScenarioCoverage::default();
+        c.add(
+            &["crash".into()],
+            &["kv: became leader".into()],
+            Status::Pass,
+        );
+        c.add(&[], &["kv: became leader".into()], Status::Fail);
+        c.add(&["crash".into()], &[], Status::Pass);
+        c.add(&[], &[], Status::Pass);
+        let crash = CoverageRequirement {
+            fault: Some("crash".into()),
+            event: None,
+            min_fraction: 0.5,
+        };
+        let leader = CoverageRequirement {
+            fault: None,
+            event: Some("became leader".into()),
+            min_fraction: 0.5,
+        };
+        assert_eq!(c.fraction(&crash), 0.5);
+        assert_eq!(c.fraction(&leader), 0.5);
+        assert_eq!(c.states["kv: became leader"].failed, 1);
+    }
+}

@@ -1,0 +1,93 @@
+//! Sweeps at scale: shards that merge into the report one machine would
+//! write, time budgets, and coverage requirements.
+
+mod common;
+use common::*;
+
+#[test]
+fn merged_shards_equal_a_single_run() {
+    let single = scratch("shard-single");
+    let a = scratch("shard-a");
+    let b = scratch("shard-b");
+    let merged = scratch("shard-merged");
+    let base = ["run", "register-isolate", "register-swarm", "--seeds", "5"];
+    for (dir, shard) in [(&single, None), (&a, Some("1/2")), (&b, Some("2/2"))] {
+        let mut args: Vec<&str> = base.to_vec();
+        if let Some(s) = shard {
+            args.extend(["--shard", s]);
+        }
+        args.extend(["--report-dir", dir.to_str().unwrap()]);
+        let out = chaos(&args);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+    }
+    let part = read_json(&a.join("summary.json"));
+    assert_eq!(part["total"]["seeds"], 5, "shard 1/2 of 10 pairs");
+
+    let out = chaos(&[
+        "merge",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--report-dir",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    for file in ["summary.json", "results.json"] {
+        let one = std::fs::read(single.join(file)).unwrap();
+        let two = std::fs::read(merged.join(file)).unwrap();
+        assert!(
+            one == two,
+            "{file} of the merged shards differs from a single run"
+        );
+    }
+}
+
+#[test]
+fn a_time_budget_stops_starting_seeds_and_says_how_many_ran() {
+    let dir = scratch("budget");
+    let out = chaos(&[
+        "run",
+        "register-swarm",
+        "--seeds",
+        "50",
+        "--time-budget",
+        "0s",
+        "--report-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("time budget: 0 seeds ran, 50 were not started"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(read_json(&dir.join("summary.json"))["not_run"], 50);
+}
+
+#[test]
+fn unmet_coverage_requirements_fail_the_suite() {
+    let dir = scratch("coverage");
+    let out = chaos(&[
+        "run",
+        "tests/fixtures/register-coverage-unmet.toml",
+        "--report-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("coverage requirements not met"), "{text}");
+    assert!(
+        text.contains("fault crash reached in 0% of 4 seeds, required 50%"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("event \"server listening\""),
+        "that one is met: {text}"
+    );
+    let summary = read_json(&dir.join("summary.json"));
+    assert_eq!(summary["total"]["failed"], 0, "every seed passed");
+    assert_eq!(
+        summary["coverage"]["register-coverage-unmet"]["states"]
+            ["register: server listening; registers empty"]["seeds"],
+        4
+    );
+}
