@@ -1,1 +1,0 @@
-//! Placeholder: linearizability checker (issue 3).
