@@ -103,27 +103,47 @@ fn hash_state<S: Hash>(state: &S) -> u64 {
     hasher.hash
 }
 
-const EMPTY: u32 = 0;
+/// A table slot: `EMPTY`, or the top 32 bits of the entry's hash above the
+/// entry's index plus one. Keeping part of the hash in the slot lets a probe
+/// skip entries that cannot match without touching the entry arrays, which
+/// is where the cache misses are.
+const EMPTY: u64 = 0;
+
+/// What [`Memo::insert`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Insert {
+    New,
+    Seen,
+    /// The configuration is new but the memo may not grow to hold it.
+    Full,
+}
 
 /// The set of explored configurations.
 pub struct Memo<S> {
     words_per_key: usize,
     bits: Vec<u64>,
     states: Vec<S>,
+    /// Full hashes, read only when the table grows.
     hashes: Vec<u64>,
-    /// `EMPTY`, or an entry index plus one.
-    slots: Vec<u32>,
+    slots: Vec<u64>,
+    max_bytes: u64,
 }
 
 impl<S: Clone + Eq + Hash> Memo<S> {
-    pub fn new(words_per_key: usize) -> Memo<S> {
-        let initial_slots = 1024;
+    /// A memo for keys of `words_per_key` words, sized for about
+    /// `expected_entries` to start with, that grows while it stays within
+    /// `max_bytes`.
+    pub fn new(words_per_key: usize, expected_entries: usize, max_bytes: u64) -> Memo<S> {
+        let initial_slots = (expected_entries * 2)
+            .next_power_of_two()
+            .clamp(64, 1 << 12);
         Memo {
             words_per_key,
             bits: Vec::with_capacity(initial_slots / 2 * words_per_key),
             states: Vec::with_capacity(initial_slots / 2),
             hashes: Vec::with_capacity(initial_slots / 2),
             slots: vec![EMPTY; initial_slots],
+            max_bytes,
         }
     }
 
@@ -131,21 +151,33 @@ impl<S: Clone + Eq + Hash> Memo<S> {
         self.states.len()
     }
 
-    /// Bytes one entry costs at most (arenas plus table slots at the
-    /// lowest load factor right after a resize).
-    pub fn bytes_per_entry(words_per_key: usize) -> u64 {
-        (words_per_key * 8 + std::mem::size_of::<S>() + 8 + 4 * 4) as u64
+    /// Changes the most bytes the memo may grow to.
+    pub fn set_max_bytes(&mut self, max_bytes: u64) {
+        self.max_bytes = max_bytes;
     }
 
-    /// Adds the configuration (`bits`, `state`) and says whether it is new.
+    /// Bytes held now.
+    pub fn bytes(&self) -> u64 {
+        Self::bytes_for(self.slots.len(), self.words_per_key)
+    }
+
+    /// Bytes held with `slots` table slots (the arenas hold half as many
+    /// entries: they grow with the table, to exactly that size).
+    fn bytes_for(slots: usize, words_per_key: usize) -> u64 {
+        let entry = words_per_key * 8 + std::mem::size_of::<S>() + 8;
+        (slots * 8 + slots / 2 * entry) as u64
+    }
+
+    /// Adds the configuration (`bits`, `state`) unless it is already there.
     /// `bits_hash` is the Zobrist hash of `bits`.
     #[inline]
-    pub fn insert(&mut self, bits: &[u64], bits_hash: u64, state: &S) -> bool {
+    pub fn insert(&mut self, bits: &[u64], bits_hash: u64, state: &S) -> Insert {
         debug_assert_eq!(bits.len(), self.words_per_key);
-        let hash = finalize(bits_hash ^ hash_state(state).wrapping_mul(MULTIPLIER));
-        if (self.states.len() + 1) * 2 > self.slots.len() {
-            self.grow();
-        }
+        // The Zobrist part is already well mixed; multiplying the state's
+        // hash by an odd constant keeps distinct states distinct in the low
+        // bits that pick the slot.
+        let hash = bits_hash ^ hash_state(state).wrapping_mul(MULTIPLIER);
+        let fragment = hash & 0xffff_ffff_0000_0000;
         let mask = self.slots.len() - 1;
         let mut slot = hash as usize & mask;
         loop {
@@ -153,21 +185,31 @@ impl<S: Clone + Eq + Hash> Memo<S> {
             if occupant == EMPTY {
                 break;
             }
-            let entry = (occupant - 1) as usize;
-            if self.hashes[entry] == hash
-                && self.states[entry] == *state
-                && self.key_bits(entry) == bits
-            {
-                return false;
+            if occupant & 0xffff_ffff_0000_0000 == fragment {
+                let entry = (occupant as u32 - 1) as usize;
+                if self.states[entry] == *state && same_words(self.key_bits(entry), bits) {
+                    return Insert::Seen;
+                }
             }
             slot = (slot + 1) & mask;
         }
+        if (self.states.len() + 1) * 2 > self.slots.len() {
+            if !self.grow() {
+                return Insert::Full;
+            }
+            // The table changed: find the new free slot.
+            let mask = self.slots.len() - 1;
+            slot = hash as usize & mask;
+            while self.slots[slot] != EMPTY {
+                slot = (slot + 1) & mask;
+            }
+        }
         // Entry counts stay far below u32::MAX: the budget caps them first.
-        self.slots[slot] = (self.states.len() + 1) as u32;
+        self.slots[slot] = fragment | (self.states.len() as u64 + 1);
         self.bits.extend_from_slice(bits);
         self.states.push(state.clone());
         self.hashes.push(hash);
-        true
+        Insert::New
     }
 
     #[inline]
@@ -175,8 +217,18 @@ impl<S: Clone + Eq + Hash> Memo<S> {
         &self.bits[entry * self.words_per_key..(entry + 1) * self.words_per_key]
     }
 
-    fn grow(&mut self) {
+    /// Doubles the table, unless that would take it past `max_bytes`.
+    fn grow(&mut self) -> bool {
         let new_len = self.slots.len() * 2;
+        if Self::bytes_for(new_len, self.words_per_key) > self.max_bytes {
+            return false;
+        }
+        // Exact reservations keep memory use what `bytes` says it is.
+        let entries = new_len / 2;
+        self.bits
+            .reserve_exact(entries * self.words_per_key - self.bits.len());
+        self.states.reserve_exact(entries - self.states.len());
+        self.hashes.reserve_exact(entries - self.hashes.len());
         let mask = new_len - 1;
         let mut slots = vec![EMPTY; new_len];
         for (entry, &hash) in self.hashes.iter().enumerate() {
@@ -184,10 +236,17 @@ impl<S: Clone + Eq + Hash> Memo<S> {
             while slots[slot] != EMPTY {
                 slot = (slot + 1) & mask;
             }
-            slots[slot] = (entry + 1) as u32;
+            slots[slot] = (hash & 0xffff_ffff_0000_0000) | (entry as u64 + 1);
         }
         self.slots = slots;
+        true
     }
+}
+
+/// Keys are a word or two: a plain loop beats a call to `memcmp`.
+#[inline]
+fn same_words(a: &[u64], b: &[u64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 #[cfg(test)]
@@ -196,17 +255,35 @@ mod tests {
 
     #[test]
     fn remembers_configurations_across_growth() {
-        let mut memo: Memo<u32> = Memo::new(2);
+        let mut memo: Memo<u32> = Memo::new(2, 10, u64::MAX);
         for i in 0..5000u64 {
             let bits = [i, i >> 3];
-            assert!(memo.insert(&bits, zobrist(i as usize), &((i % 7) as u32)));
+            let insert = memo.insert(&bits, zobrist(i as usize), &((i % 7) as u32));
+            assert_eq!(insert, Insert::New);
         }
         for i in 0..5000u64 {
             let bits = [i, i >> 3];
-            assert!(!memo.insert(&bits, zobrist(i as usize), &((i % 7) as u32)));
-            assert!(memo.insert(&bits, zobrist(i as usize), &7));
+            let key = zobrist(i as usize);
+            assert_eq!(memo.insert(&bits, key, &((i % 7) as u32)), Insert::Seen);
+            assert_eq!(memo.insert(&bits, key, &7), Insert::New);
         }
         assert_eq!(memo.len(), 10_000);
+    }
+
+    #[test]
+    fn stops_growing_at_its_byte_limit() {
+        let limit = 64 * 1024;
+        let mut memo: Memo<u32> = Memo::new(1, 10, limit);
+        let mut inserted = 0;
+        for i in 0..100_000u64 {
+            match memo.insert(&[i], zobrist(i as usize), &0) {
+                Insert::New => inserted += 1,
+                Insert::Full => break,
+                Insert::Seen => panic!("{i} seen twice"),
+            }
+        }
+        assert!(inserted > 1000, "{inserted}");
+        assert!(memo.bytes() <= limit, "{} > {limit}", memo.bytes());
     }
 
     #[test]

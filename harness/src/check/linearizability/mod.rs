@@ -75,10 +75,11 @@ pub struct Budget {
     /// Most configurations one partition's search may memoise. Work is
     /// proportional to it (each configuration is expanded once).
     pub max_states: u64,
-    /// Most bytes one partition's memo may take (a configuration's size
-    /// grows with the number of operations on the key). The models' own
-    /// interned values come on top; they grow with the distinct states
-    /// met, which the state limit bounds.
+    /// Most bytes one partition's search may hold in its memo (a
+    /// configuration's size grows with the number of operations on the
+    /// key) and in the model's own tables (interned strings, queue
+    /// contents). The model's share is measured every few thousand steps,
+    /// so it can overshoot by what the model interns in between.
     pub max_memory_bytes: u64,
     /// Wall-clock limit for the whole check. Off by default: a verdict that
     /// depends on the wall clock is not reproducible.

@@ -39,6 +39,14 @@ pub trait Model {
         false
     }
 
+    /// Bytes the model holds in tables it grows during the search
+    /// (interned states, cached transitions); they count against
+    /// [`super::Budget::max_memory_bytes`]. Models that grow nothing keep
+    /// the default.
+    fn memory_bytes(&self) -> u64 {
+        0
+    }
+
     /// How to show an operation to a person: `read -> 3`, `cas [3 0]`.
     fn describe_op(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;
 

@@ -9,10 +9,10 @@
 
 use super::model::{Model, SearchOp};
 use super::search::{search, Limits, SearchReport, SearchResult};
-use super::{memo::Memo, Budget};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
-use std::time::Instant;
+use super::Budget;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 /// One partition to search: its own model value and its operations.
 pub(crate) struct Job<'a, M: Model> {
@@ -25,6 +25,18 @@ type Slot<'a, M> = Mutex<(
     Option<Job<'a, M>>,
     Option<SearchReport<<M as Model>::State>>,
 )>;
+
+/// Helper threads start only once a check has run this long on the
+/// calling thread. Most checks finish sooner than a thread starts, and on a
+/// busy machine a new thread can wait milliseconds for a core.
+const HELPERS_AFTER: Duration = Duration::from_micros(500);
+
+/// The number of threads that can run at once. Asked once per process:
+/// the answer comes from cgroup files and costs more than a small check.
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
 
 /// Searches every job; `None` for jobs skipped or cancelled because an
 /// earlier one failed.
@@ -39,57 +51,62 @@ where
     M::Output: Sync,
     M::State: Send,
 {
+    let started = Instant::now();
     let count = jobs.len();
+    let threads = if count > 1 { cores().min(count) } else { 1 };
     let first_failure = AtomicUsize::new(usize::MAX);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(count);
-
-    let run = |index: usize, job: Job<'_, M>| -> Option<SearchReport<M::State>> {
-        if first_failure.load(Ordering::Relaxed) < index {
-            return None;
-        }
-        let cancelled = || first_failure.load(Ordering::Relaxed) < index;
-        let report = search_one(job.model, job.ops, budget, deadline, &cancelled);
-        match report.result {
-            SearchResult::Cancelled => None,
-            SearchResult::NotLinearizable(_) => {
-                first_failure.fetch_min(index, Ordering::Relaxed);
-                Some(report)
-            }
-            _ => Some(report),
-        }
-    };
-
-    if threads <= 1 {
-        return jobs
-            .into_iter()
-            .enumerate()
-            .map(|(index, job)| run(index, job))
-            .collect();
-    }
-
+    let next = AtomicUsize::new(0);
     let slots: Vec<Slot<'_, M>> = jobs
         .into_iter()
         .map(|job| Mutex::new((Some(job), None)))
         .collect();
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(slot) = slots.get(index) else {
-                    break;
-                };
-                // Each slot is taken by exactly one thread, so these locks
-                // never wait.
-                let job = slot.lock().unwrap_or_else(PoisonError::into_inner).0.take();
-                if let Some(job) = job {
-                    let report = run(index, job);
-                    slot.lock().unwrap_or_else(PoisonError::into_inner).1 = report;
+
+    // Takes jobs in order until none are left. `poll` is called between
+    // jobs and now and then during a search.
+    let work = |poll: &(dyn Fn() + Sync)| {
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(slot) = slots.get(index) else {
+                break;
+            };
+            poll();
+            if first_failure.load(Ordering::Relaxed) < index {
+                continue;
+            }
+            // Each slot is taken by exactly one thread, so these locks
+            // never wait.
+            let job = slot.lock().unwrap_or_else(PoisonError::into_inner).0.take();
+            let Some(job) = job else { continue };
+            let cancelled = || {
+                poll();
+                first_failure.load(Ordering::Relaxed) < index
+            };
+            let report = search_one(job.model, job.ops, budget, deadline, &cancelled);
+            let report = match report.result {
+                SearchResult::Cancelled => None,
+                SearchResult::NotLinearizable(_) => {
+                    first_failure.fetch_min(index, Ordering::Relaxed);
+                    Some(report)
                 }
-            });
+                _ => Some(report),
+            };
+            slot.lock().unwrap_or_else(PoisonError::into_inner).1 = report;
         }
+    };
+
+    std::thread::scope(|scope| {
+        let helpers_started = AtomicBool::new(threads <= 1);
+        let poll = || {
+            if !helpers_started.load(Ordering::Relaxed)
+                && started.elapsed() >= HELPERS_AFTER
+                && !helpers_started.swap(true, Ordering::Relaxed)
+            {
+                for _ in 1..threads {
+                    scope.spawn(|| work(&|| {}));
+                }
+            }
+        };
+        work(&poll);
     });
     slots
         .into_iter()
@@ -97,8 +114,7 @@ where
         .collect()
 }
 
-/// Searches one partition within the budget: the state cap is the
-/// smaller of `max_states` and what fits in `max_memory_bytes`.
+/// Searches one partition within the budget.
 pub(crate) fn search_one<M: Model>(
     model: &mut M,
     ops: &[SearchOp<M::Input, M::Output>],
@@ -106,10 +122,9 @@ pub(crate) fn search_one<M: Model>(
     deadline: Option<Instant>,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> SearchReport<M::State> {
-    let words = ops.len().div_ceil(64).max(1);
-    let by_memory = budget.max_memory_bytes / Memo::<M::State>::bytes_per_entry(words);
     let limits = Limits {
-        max_states: budget.max_states.min(by_memory).min(super::HARD_MAX_STATES),
+        max_states: budget.max_states.min(super::HARD_MAX_STATES),
+        max_memory_bytes: budget.max_memory_bytes,
         deadline,
         cancelled,
     };

@@ -63,8 +63,12 @@ pub(super) fn verdict<M: Model>(
             .map_or(String::new(), |key| format!(" on key {key:?}"));
         let summary = match report.as_ref().map(|r| &r.result) {
             Some(SearchResult::OutOfStates) => format!(
-                "could not decide{on_key} within the budget (max_states {}, max_memory_bytes {}); raise the budget or check a shorter history",
-                ctx.budget.max_states, ctx.budget.max_memory_bytes
+                "could not decide{on_key} within the budget of {} states (max_states); raise it or check a shorter history",
+                ctx.budget.max_states
+            ),
+            Some(SearchResult::OutOfMemory) => format!(
+                "could not decide{on_key} within the memory budget of {} bytes (max_memory_bytes); raise it or check a shorter history",
+                ctx.budget.max_memory_bytes
             ),
             Some(SearchResult::OutOfTime) => format!(
                 "could not decide{on_key} before the deadline of {} ms; raise it or check a shorter history",

@@ -14,7 +14,7 @@
 //! linearized at any point after their call, or never, so the search is
 //! done as soon as every operation that did return has been linearized.
 
-use super::memo::{zobrist, Memo};
+use super::memo::{zobrist, Insert, Memo};
 use super::model::{Completion, Model, SearchOp};
 use std::time::Instant;
 
@@ -22,6 +22,8 @@ use std::time::Instant;
 pub(crate) struct Limits<'a> {
     /// Most configurations to memoise before giving up.
     pub max_states: u64,
+    /// Most bytes the memo and the model's own tables may hold.
+    pub max_memory_bytes: u64,
     pub deadline: Option<Instant>,
     /// Polled now and then; `true` stops the search (its answer is no
     /// longer needed).
@@ -32,7 +34,8 @@ pub(crate) struct Limits<'a> {
 const SEEN_STATES_KEPT: usize = 8;
 /// How many of the last linearized operations to keep for the report.
 const PREFIX_TAIL_KEPT: usize = 3;
-/// Deadline and cancellation are polled every this many steps.
+/// Deadline, cancellation and the model's memory use are polled every this
+/// many steps.
 const POLL_EVERY_STEPS: u32 = 1 << 12;
 
 /// What the search concluded, with indices into the operations it was given.
@@ -46,6 +49,8 @@ pub enum SearchResult<S> {
     NotLinearizable(Stuck<S>),
     /// The state budget ran out: no answer.
     OutOfStates,
+    /// The memory budget ran out: no answer.
+    OutOfMemory,
     /// The wall-clock deadline passed: no answer.
     OutOfTime,
     /// Stopped from outside before it finished.
@@ -201,7 +206,7 @@ pub(crate) fn search<M: Model>(
         .map(|op| matches!(op.completion, Completion::Returned { .. }))
         .collect();
     let mut required_left = required.iter().filter(|&&r| r).count();
-    let mut memo: Memo<M::State> = Memo::new(words);
+    let mut memo: Memo<M::State> = Memo::new(words, n * 4, limits.max_memory_bytes);
     let mut stack: Vec<(u32, M::State)> = Vec::with_capacity(n);
     let mut refused: Vec<Vec<M::State>> = vec![Vec::new(); n];
     let mut state = model.init();
@@ -230,6 +235,12 @@ pub(crate) fn search<M: Model>(
             if limits.deadline.is_some_and(|d| Instant::now() >= d) {
                 return report(SearchResult::OutOfTime, &memo, longest_prefix);
             }
+            // The memo may use what the model does not.
+            let model_bytes = model.memory_bytes();
+            if model_bytes.saturating_add(memo.bytes()) > limits.max_memory_bytes {
+                return report(SearchResult::OutOfMemory, &memo, longest_prefix);
+            }
+            memo.set_max_bytes(limits.max_memory_bytes - model_bytes);
         }
         // While an operation that returned is not linearized, its return
         // entry is in the list ahead of the tail, so `entry` is never the
@@ -239,11 +250,19 @@ pub(crate) fn search<M: Model>(
             let op = node.op as usize;
             let spec = &ops[op];
             match model.step(&state, &spec.input, spec.output()) {
+                // Linearizing an optional operation that leaves the state
+                // as it is only takes away the option of linearizing it
+                // later: the configuration we are in already covers it.
+                Some(next_state) if !required[op] && next_state == state => {}
                 Some(next_state) => {
                     let (word, bit) = (op / 64, 1u64 << (op % 64));
                     bits[word] |= bit;
                     bits_hash ^= keys[op];
-                    if memo.insert(&bits, bits_hash, &next_state) {
+                    let inserted = memo.insert(&bits, bits_hash, &next_state);
+                    if inserted == Insert::Full {
+                        return report(SearchResult::OutOfMemory, &memo, longest_prefix);
+                    }
+                    if inserted == Insert::New {
                         stack.push((node.op, std::mem::replace(&mut state, next_state)));
                         longest_prefix = longest_prefix.max(stack.len());
                         list.lift(entry);

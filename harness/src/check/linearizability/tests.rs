@@ -305,6 +305,45 @@ fn running_out_of_budget_is_unknown_never_pass() {
 }
 
 #[test]
+fn running_out_of_memory_is_unknown_too() {
+    // Appends in every order make many distinct strings.
+    let mut script = Script::default();
+    for p in 0..9 {
+        script = script.event(
+            p,
+            EventType::Invoke,
+            Append,
+            Some("k"),
+            Value::Str(format!("{p} ")),
+        );
+    }
+    for p in 0..9 {
+        script = script.event(
+            p,
+            EventType::Ok,
+            Append,
+            Some("k"),
+            Value::Str(format!("{p} ")),
+        );
+    }
+    let script = script
+        .event(9, EventType::Invoke, Read, Some("k"), Value::Nil)
+        .event(9, EventType::Ok, Read, Some("k"), s("no such order"));
+    let budget = Budget {
+        max_memory_bytes: 256 * 1024,
+        ..Budget::default()
+    };
+    let v = check(&script.history, ModelKind::Kv, &budget);
+    assert_eq!(v.status, Status::Unknown, "{v:?}");
+    assert!(
+        v.summary.contains("memory budget of 262144 bytes"),
+        "{}",
+        v.summary
+    );
+    assert_eq!(v.details["key"], "k");
+}
+
+#[test]
 fn kv_keys_are_checked_apart_and_the_failing_key_is_named() {
     let v = Script::default()
         .event(1, EventType::Invoke, Append, Some("a"), s("x "))

@@ -2,6 +2,7 @@
 //! An absent key reads as the empty string (so `nil` and `""` are the same
 //! value here).
 
+use super::interner::SliceInterner;
 use super::register::cas_pair;
 use super::{on_key, one_of, unsupported};
 use crate::check::linearizability::memo::FixedMap;
@@ -10,13 +11,12 @@ use crate::history::{OpKind, Operation, Outcome, Value};
 
 /// One key's value. States are ids of interned strings; an append computes
 /// its result once per (state, appended value) and remembers it, so the
-/// search compares and hashes integers and allocates only the first time it
-/// meets a new string.
+/// search compares and hashes integers, and builds a string only the first
+/// time it meets one.
 #[derive(Clone, Debug)]
 pub struct Kv {
     key: Option<String>,
-    strings: Vec<Box<str>>,
-    ids: FixedMap<Box<str>, u32>,
+    strings: SliceInterner<u8>,
     appended: FixedMap<(u32, u32), u32>,
 }
 
@@ -35,8 +35,7 @@ impl Kv {
     pub fn for_key(key: Option<&str>) -> Kv {
         let mut kv = Kv {
             key: key.map(str::to_string),
-            strings: Vec::new(),
-            ids: FixedMap::default(),
+            strings: SliceInterner::new(),
             appended: FixedMap::default(),
         };
         kv.intern("");
@@ -45,13 +44,7 @@ impl Kv {
 
     /// The id of `s` (interning it), for building inputs by hand.
     pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&id) = self.ids.get(s) {
-            return id;
-        }
-        let id = self.strings.len() as u32;
-        self.strings.push(s.into());
-        self.ids.insert(s.into(), id);
-        id
+        self.strings.intern(s.as_bytes())
     }
 
     fn intern_value(&mut self, value: &Value) -> Result<u32, String> {
@@ -63,8 +56,10 @@ impl Kv {
         }
     }
 
-    fn string(&self, id: u32) -> &str {
-        &self.strings[id as usize]
+    /// For messages. Interned strings are concatenations of `str`s, so
+    /// the conversion never actually replaces anything.
+    fn string(&self, id: u32) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(self.strings.get(id))
     }
 }
 
@@ -90,13 +85,16 @@ impl Model for Kv {
                 if let Some(&next) = self.appended.get(&(*state, suffix)) {
                     return Some(next);
                 }
-                let joined = format!("{}{}", self.string(*state), self.string(suffix));
-                let next = self.intern(&joined);
+                let next = self.strings.concat(*state, suffix);
                 self.appended.insert((*state, suffix), next);
                 Some(next)
             }
             KvInput::Cas { expected, new } => (*state == expected).then_some(new),
         }
+    }
+
+    fn memory_bytes(&self) -> u64 {
+        self.strings.memory_bytes() + super::map_bytes(&self.appended) as u64
     }
 
     fn is_read_only(&self, input: &KvInput) -> bool {

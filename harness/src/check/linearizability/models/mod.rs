@@ -7,6 +7,7 @@
 //! hashes integers only.
 
 mod counter;
+mod interner;
 mod kv;
 mod queue;
 mod register;
@@ -143,4 +144,9 @@ fn one_of(mut items: Vec<String>) -> String {
 /// The error for an operation a model does not have.
 fn unsupported(model: &str, f: crate::history::OpKind, has: &str, hint: &str) -> String {
     format!("the {model} model has {has}, not {f}{hint}")
+}
+
+/// Roughly what a hash map holds: its slots plus a control byte each.
+fn map_bytes<K, V>(map: &FixedMap<K, V>) -> usize {
+    map.capacity() * (std::mem::size_of::<(K, V)>() + 1)
 }

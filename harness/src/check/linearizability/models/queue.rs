@@ -1,6 +1,7 @@
 //! A FIFO queue: `enqueue v`, and `dequeue`, which answers the oldest
 //! value or `nil` when the queue is empty.
 
+use super::interner::SliceInterner;
 use super::{on_key, one_of, unsupported, ValueTable};
 use crate::check::linearizability::memo::FixedMap;
 use crate::check::linearizability::model::{HistoryModel, Model};
@@ -12,8 +13,7 @@ use crate::history::{OpKind, Operation, Outcome};
 pub struct Queue {
     key: Option<String>,
     values: ValueTable,
-    sequences: Vec<Box<[u32]>>,
-    ids: FixedMap<Box<[u32]>, u32>,
+    sequences: SliceInterner<u32>,
     /// (state, value id to enqueue or `DEQUEUE`) -> next state.
     transitions: FixedMap<(u32, u32), u32>,
 }
@@ -34,11 +34,10 @@ impl Queue {
         let mut queue = Queue {
             key: key.map(str::to_string),
             values: ValueTable::new(),
-            sequences: Vec::new(),
-            ids: FixedMap::default(),
+            sequences: SliceInterner::new(),
             transitions: FixedMap::default(),
         };
-        queue.intern(&[]);
+        queue.sequences.intern(&[]);
         queue
     }
 
@@ -47,27 +46,15 @@ impl Queue {
         self.values.intern(value)
     }
 
-    fn intern(&mut self, sequence: &[u32]) -> u32 {
-        if let Some(&id) = self.ids.get(sequence) {
-            return id;
-        }
-        let id = self.sequences.len() as u32;
-        self.sequences.push(sequence.into());
-        self.ids.insert(sequence.into(), id);
-        id
-    }
-
     fn transition(&mut self, state: u32, op: u32) -> u32 {
         if let Some(&next) = self.transitions.get(&(state, op)) {
             return next;
         }
-        let current = &self.sequences[state as usize];
-        let next: Vec<u32> = if op == DEQUEUE {
-            current.iter().skip(1).copied().collect()
+        let next = if op == DEQUEUE {
+            self.sequences.tail(state)
         } else {
-            current.iter().copied().chain([op]).collect()
+            self.sequences.push(state, op)
         };
-        let next = self.intern(&next);
         self.transitions.insert((state, op), next);
         next
     }
@@ -89,7 +76,9 @@ impl Model for Queue {
         match *input {
             QueueInput::Enqueue(value) => Some(self.transition(*state, value)),
             QueueInput::Dequeue => {
-                let head = self.sequences[*state as usize]
+                let head = self
+                    .sequences
+                    .get(*state)
                     .first()
                     .copied()
                     .unwrap_or(ValueTable::NIL);
@@ -104,6 +93,10 @@ impl Model for Queue {
         }
     }
 
+    fn memory_bytes(&self) -> u64 {
+        self.sequences.memory_bytes() + super::map_bytes(&self.transitions) as u64
+    }
+
     fn describe_op(&self, input: &QueueInput, output: Option<&u32>) -> String {
         match (input, output) {
             (QueueInput::Enqueue(v), _) => format!("enqueue {}", self.values.get(*v)),
@@ -113,7 +106,9 @@ impl Model for Queue {
     }
 
     fn describe_state(&self, state: &u32) -> String {
-        let items: Vec<String> = self.sequences[*state as usize]
+        let items: Vec<String> = self
+            .sequences
+            .get(*state)
             .iter()
             .map(|&v| self.values.get(v).to_string())
             .collect();
@@ -132,7 +127,7 @@ impl Model for Queue {
         let heads = seen
             .iter()
             .map(|&s| {
-                let head = self.sequences[s as usize].first().copied();
+                let head = self.sequences.get(s).first().copied();
                 self.values.get(head.unwrap_or(ValueTable::NIL)).to_string()
             })
             .collect();
