@@ -868,5 +868,17 @@ INFO  jepsen.util - 4\t:info\t:write\t:timed-out
             let _ = parse_edn(&text);
             let _ = parse_log(&text);
         }
+
+        #[test]
+        fn parsers_never_panic_on_near_misses(tokens in prop::collection::vec(prop::sample::select(vec![
+            "{", "}", "[", "]", "(", ")", "#{", "#", ":process", ":type", ":invoke", ":ok", ":f",
+            ":read", ":cas", ":value", ":key", ":time", ":degraded", "true", "nil", "0", "-1",
+            "99999999999999999999999", "\"", "\"a\\", "\\u00e9", "\\u12", "é", ",", " ", "\t",
+            "\n", "INFO  jepsen.util - ", "3",
+        ]), 0..40)) {
+            let text: String = tokens.concat();
+            let _ = parse_edn(&text);
+            let _ = parse_log(&text);
+        }
     }
 }

@@ -134,9 +134,13 @@ impl<S: Clone + Eq + Hash> Memo<S> {
     /// `expected_entries` to start with, that grows while it stays within
     /// `max_bytes`.
     pub fn new(words_per_key: usize, expected_entries: usize, max_bytes: u64) -> Memo<S> {
-        let initial_slots = (expected_entries * 2)
+        let mut initial_slots = (expected_entries * 2)
             .next_power_of_two()
             .clamp(64, 1 << 12);
+        // Wide keys (long histories) must not spend the budget up front.
+        while initial_slots > 2 && Self::bytes_for(initial_slots, words_per_key) > max_bytes / 4 {
+            initial_slots /= 2;
+        }
         Memo {
             words_per_key,
             bits: Vec::with_capacity(initial_slots / 2 * words_per_key),

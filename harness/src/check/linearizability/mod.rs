@@ -154,7 +154,7 @@ where
             return Verdict::unknown(INVARIANT, format!("malformed history: {malformed}"))
         }
     };
-    let partitions = match partition(&operations, &make) {
+    let mut partitions = match partition(&operations, &make) {
         Ok(partitions) => partitions,
         Err((op, message)) => {
             return Verdict::unknown(
@@ -166,7 +166,6 @@ where
             )
         }
     };
-    let mut partitions = partitions;
     let jobs = partitions
         .iter_mut()
         .map(|p| parallel::Job {
