@@ -80,6 +80,17 @@ enum Command {
         #[command(flatten)]
         report: ReportArgs,
     },
+    /// Check histories (Jepsen log or EDN format) for linearizability.
+    CheckHistory {
+        /// The sequential model: register, kv, counter or queue.
+        #[arg(long)]
+        model: String,
+        /// Most memoised search states per key before answering unknown.
+        #[arg(long)]
+        max_states: Option<u64>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Combine the results of shard runs into one suite report.
     Merge {
         /// Report folders of the shards (each holds a results.json).
@@ -178,6 +189,11 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             &report,
         ),
         Command::Merge { dirs, report_dir } => merge(&dirs, &report_dir),
+        Command::CheckHistory {
+            model,
+            max_states,
+            files,
+        } => check_history(&model, max_states, &files),
         Command::Replay {
             scenario,
             seed,
@@ -485,6 +501,50 @@ fn write_suite(dir: &Path, results: &SuiteResults) -> SuiteSummary {
         }
     }
     summary
+}
+
+fn check_history(model: &str, max_states: Option<u64>, files: &[PathBuf]) -> Result<u8, String> {
+    use crate::check::linearizability::{check_history_text, Budget, ModelKind};
+    let model: ModelKind = model.parse().map_err(|_| {
+        format!(
+            "unknown model \"{model}\": expected one of {}",
+            crate::check::linearizability_model_names().join(", ")
+        )
+    })?;
+    let mut budget = Budget::default();
+    if let Some(states) = max_states {
+        budget.max_states = states;
+    }
+    let mut worst = EXIT_PASS;
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let started = std::time::Instant::now();
+        let verdict = check_history_text(&text, model, &budget)
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        let elapsed = started.elapsed();
+        let word = match verdict.status {
+            Status::Pass => "linearizable",
+            Status::Fail => "not-linearizable",
+            Status::Unknown => "unknown",
+        };
+        println!(
+            "{} {word} ({:.1} ms): {}",
+            file.display(),
+            elapsed.as_secs_f64() * 1e3,
+            verdict.summary
+        );
+        if verdict.status != Status::Pass {
+            worst = EXIT_FAIL;
+            if let Some(expected) = &verdict.expected {
+                println!("  expected: {expected}");
+            }
+            for event in &verdict.evidence {
+                println!("  {}", crate::history::jepsen::write_edn_event(event));
+            }
+        }
+    }
+    Ok(worst)
 }
 
 fn merge(dirs: &[PathBuf], out: &Path) -> Result<u8, String> {

@@ -73,3 +73,59 @@ fn durability_passes_when_nothing_crashes() {
     let v = verdict(&r, "durability");
     assert_eq!(v.status, Status::Pass, "{}", v.summary);
 }
+
+fn bundled(name: &str, overrides: &[&str]) -> LoadedScenario {
+    let registry = target_sims::registry();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios")
+        .join(format!("{name}.toml"));
+    let scenario = harness::scenario::load_file(&path, &registry).unwrap();
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let scenario = harness::scenario::apply_overrides(&scenario, &overrides).unwrap();
+    let prepared = harness::scenario::validate(&scenario, &registry).unwrap();
+    LoadedScenario {
+        scenario,
+        path: Some(path),
+        overrides,
+        prepared,
+    }
+}
+
+#[test]
+fn linearizability_catches_blind_retries_and_names_the_operations() {
+    let correct = bundled("register-lost-replies", &[]);
+    let buggy = bundled("register-lost-replies", &["target.retry_unsafe=true"]);
+    let mut caught = 0;
+    for seed in 0..10 {
+        let ok = execute(&correct, seed, &ExecOptions::default());
+        assert_eq!(
+            ok.report.status,
+            Status::Pass,
+            "seed {seed}: {:?}",
+            ok.report.failed_invariants()
+        );
+        let bad = execute(&buggy, seed, &ExecOptions::default());
+        let v = verdict(&bad, "linearizable");
+        if v.status == Status::Fail {
+            caught += 1;
+            assert!(
+                v.summary.contains("could not be linearized"),
+                "{}",
+                v.summary
+            );
+            assert!(v
+                .expected
+                .as_deref()
+                .is_some_and(|e| e.contains("to return one of")));
+            assert!(v.evidence.len() >= 2, "the offending operations are shown");
+            assert!(bad
+                .report
+                .replay
+                .ends_with("--set target.retry_unsafe=true"));
+        }
+    }
+    assert!(
+        caught >= 5,
+        "the planted bug should be caught on most seeds, caught {caught}/10"
+    );
+}

@@ -226,3 +226,37 @@ fn set_overrides_a_scenario_key_and_the_replay_command_keeps_it() {
         stderr(&bad)
     );
 }
+
+/// `../shared/testdata/histories/<dir>`, with the expected verdicts.
+fn shared_histories(dir: &str) -> Vec<(String, String)> {
+    let root = repo_root().join("../shared/testdata/histories").join(dir);
+    let expected = std::fs::read_to_string(root.join("EXPECTED"))
+        .unwrap_or_else(|e| panic!("the shared histories must be beside the repository: {e}"));
+    expected
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(f, v)| (root.join(f).display().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+#[test]
+fn check_history_gives_every_shared_history_its_expected_verdict() {
+    for (dir, model) in [("jepsen-etcd", "register"), ("kv", "kv")] {
+        let cases = shared_histories(dir);
+        let mut args = vec!["check-history", "--model", model];
+        args.extend(cases.iter().map(|(f, _)| f.as_str()));
+        let out = chaos(&args);
+        let text = stdout(&out);
+        let any_bad = cases.iter().any(|(_, v)| v == "not-linearizable");
+        assert_eq!(code(&out), if any_bad { 1 } else { 0 }, "{}", stderr(&out));
+        for (file, verdict) in &cases {
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(file.as_str()))
+                .unwrap_or_else(|| panic!("no line for {file}"));
+            assert!(line.starts_with(&format!("{file} {verdict} (")), "{line}");
+        }
+    }
+    let bad = chaos(&["check-history", "--model", "graph", "x"]);
+    assert_eq!(code(&bad), 2);
+}

@@ -97,8 +97,26 @@ impl Verdict {
 }
 
 /// The models `[invariants.linearizable] model = "..."` accepts.
-pub fn linearizability_model_names() -> &'static [&'static str] {
-    &["register", "kv", "counter"]
+pub fn linearizability_model_names() -> Vec<&'static str> {
+    linearizability::ModelKind::ALL
+        .iter()
+        .map(|m| m.as_str())
+        .collect()
+}
+
+/// The linearizability verdict for a scenario's `[invariants.linearizable]`.
+fn check_linearizable(
+    history: &crate::history::History,
+    spec: &crate::scenario::LinearizableSpec,
+) -> Verdict {
+    let Ok(model) = spec.model.parse::<linearizability::ModelKind>() else {
+        return Verdict::unknown("linearizable", format!("unknown model {}", spec.model));
+    };
+    let mut budget = linearizability::Budget::default();
+    if let Some(states) = spec.max_states {
+        budget.max_states = states;
+    }
+    linearizability::check(history, model, &budget)
 }
 
 /// The overall status of a run from its verdicts: any failure fails the
@@ -143,7 +161,7 @@ pub fn run_all(scenario: &Scenario, plan: &Plan, record: &RunRecord) -> Vec<Verd
         ));
     }
     if let Some(spec) = &invariants.linearizable {
-        verdicts.push(linearizability::check_scenario(&record.history, spec));
+        verdicts.push(check_linearizable(&record.history, spec));
     }
     if invariants.durability.is_some() {
         verdicts.push(durability::check(&ops, &record.history.events));

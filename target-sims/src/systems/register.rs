@@ -4,15 +4,17 @@
 //! (`read`, `write`, `cas` per key) in memory, so a crash loses everything;
 //! clients connect over TCP, time each attempt out and retry. The client is
 //! careful in the way real clients must be: a read that fails is a `fail`
-//! (it changed nothing), but a write whose request may have reached the
-//! server is `info` — its outcome is unknown — and a `cas` is never retried
-//! after it may have been applied, because applying it twice is not the
-//! same as applying it once.
+//! (it changed nothing), but a mutation whose request may have reached the
+//! server is `info` — its outcome is unknown — and is never sent again:
+//! a `cas` applied twice is not a `cas` applied once, and even a plain
+//! write resent after a timeout can be applied late, after another
+//! client's write, undoing it.
 //!
-//! Planted bug (`retry_unsafe = true`): the client retries a `cas` after a
-//! timeout as if it were idempotent. When the first attempt was applied but
-//! its answer lost, the retry fails its comparison and the client reports
-//! `fail` for an operation that happened: a linearizability violation.
+//! Planted bug (`retry_unsafe = true`): the client resends mutations after a
+//! timeout as if they were idempotent. A `cas` whose first attempt was
+//! applied but whose answer was lost then fails its comparison and is
+//! reported `fail` although it happened, and a resent write can land after a
+//! newer one: both are linearizability violations.
 
 use crate::systems::wire::{decode_value, encode_value, LineConn};
 use harness::duration::serde_text;
@@ -52,7 +54,7 @@ pub struct RegisterSettings {
     /// Time the server spends on each request.
     #[serde(with = "serde_text", default)]
     pub service_time: Duration,
-    /// Planted bug: retry `cas` after it may have been applied.
+    /// Planted bug: resend mutations after they may have been applied.
     #[serde(default)]
     pub retry_unsafe: bool,
 }
@@ -85,7 +87,7 @@ impl Target for RegisterTarget {
          backoff = \"50ms\"\n\
          # Time the server spends per request.\n\
          service_time = \"0ms\"\n\
-         # Planted bug: retry cas after it may have been applied.\n\
+         # Planted bug: resend writes and cas after they may have been applied.\n\
          retry_unsafe = false\n"
     }
 
@@ -223,7 +225,10 @@ impl RegisterClient {
             ),
             _ => return Completion::unavailable(op.value.clone(), "unsupported operation"),
         };
-        let idempotent = op.f != OpKind::Cas || self.settings.retry_unsafe;
+        // Only a read may be repeated after it may have been applied. Even
+        // a plain write is unsafe to resend: the first copy can still be
+        // applied later, after another client's write, undoing it.
+        let idempotent = op.f == OpKind::Read || self.settings.retry_unsafe;
         let mut maybe_applied = false;
         let mut attempts = 0;
         loop {
