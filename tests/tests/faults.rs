@@ -178,7 +178,9 @@ fn a_crash_loses_in_memory_state_and_restart_brings_the_server_back() {
     );
     assert!(trace_messages(&r.record, "server", "crashed").len() == 1);
     let ops = ops(&r.record);
-    let during = answered_ratio(&ops, MS(4100), MS(5800));
+    // Until 750 ms before the restart: a read retried three times (200 ms
+    // each, 50 ms apart) may bridge the outage and rightly succeed.
+    let during = answered_ratio(&ops, MS(4100), MS(5200));
     assert!(during < 0.05, "{during}");
     // Power loss: the first read after the restart finds nothing.
     let first_read_after = ops
