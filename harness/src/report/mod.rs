@@ -1,12 +1,14 @@
 //! Reports: pure functions of a plan, a run record and its verdicts.
 //!
 //! The JSON report is canonical and complete; every other format is a view
-//! of it. Field order is fixed by the structs below and maps have sorted
+//! of it: [`markdown`] for pull requests, [`text`] for the terminal. Field order is fixed by the structs below and maps have sorted
 //! keys, so the same seed gives byte-identical reports in any process.
 //! Files are written atomically (a temporary file renamed into place), so a
 //! crash or a concurrent reader never sees half a report.
 
+pub mod markdown;
 pub mod text;
+mod view;
 
 use crate::check::{Status, Verdict};
 use crate::history::{History, OpKind, Outcome};
@@ -135,6 +137,16 @@ impl RunReport {
 /// The arguments of `chaos` that replay a run.
 pub fn replay_args(scenario: &str, seed: u64) -> String {
     format!("replay {scenario} --seed {seed}")
+}
+
+/// How printed replay commands spell the program. A target crate's binary
+/// is called `chaos` by convention (see DESIGN.md); the terminal output of
+/// `chaos` itself names the binary it was actually run as.
+pub const REPLAY_PROGRAM: &str = "chaos";
+
+/// The full command that replays a run, from its `replay` arguments.
+pub fn replay_command(replay: &str) -> String {
+    format!("{REPLAY_PROGRAM} {replay}")
 }
 
 /// `DIR/<scenario>/seed-<S>`.
