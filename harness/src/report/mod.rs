@@ -1,12 +1,14 @@
 //! Reports: pure functions of a plan, a run record and its verdicts.
 //!
 //! The JSON report is canonical and complete; every other format is a view
-//! of it: [`markdown`] for pull requests, [`junit`] for CI, [`text`] for
-//! the terminal. Field order is fixed by the structs below and maps have sorted
+//! of it: [`markdown`] for pull requests, [`junit`] for CI, [`html`] for
+//! seeing a run's faults and operations on one timeline, [`text`] for the
+//! terminal. Field order is fixed by the structs below and maps have sorted
 //! keys, so the same seed gives byte-identical reports in any process.
 //! Files are written atomically (a temporary file renamed into place), so a
 //! crash or a concurrent reader never sees half a report.
 
+pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod text;
