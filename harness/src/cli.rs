@@ -365,12 +365,27 @@ fn run(
     }
 
     let summary = SuiteSummary::from_results(&results);
-    let json = serde_json::to_string_pretty(&summary).expect("summary serialises") + "\n";
-    if let Err(err) = report::write_atomic(&report_args.report_dir.join("summary.json"), json.as_bytes()) {
-        eprintln!("warning: could not write summary.json: {err}");
-    }
+    write_suite_files(&report_args.report_dir, &summary, &results);
     print_suite(&summary, &program);
     Ok(if summary.all_passed() { EXIT_PASS } else { EXIT_FAIL })
+}
+
+/// `summary.json` (canonical), `summary.md` (for a pull request) and
+/// `junit.xml` (for CI) beside the run folders. A file that cannot be
+/// written is a warning: the verdicts are already printed and decide the
+/// exit code.
+fn write_suite_files(dir: &Path, summary: &SuiteSummary, results: &[SeedResult]) {
+    let json = serde_json::to_string_pretty(summary).expect("summary serialises") + "\n";
+    let files = [
+        ("summary.json", json),
+        ("summary.md", report::markdown::render_suite(summary)),
+        ("junit.xml", report::junit::render_suite(results)),
+    ];
+    for (name, contents) in files {
+        if let Err(err) = report::write_atomic(&dir.join(name), contents.as_bytes()) {
+            eprintln!("warning: could not write {name}: {err}");
+        }
+    }
 }
 
 fn print_suite(summary: &SuiteSummary, program: &str) {
@@ -406,8 +421,11 @@ fn replay(
         println!();
     }
     print!("{}", text::summary(&run.report));
-    match report::write_run(&report_args.report_dir, &run.report) {
-        Ok(dir) => println!("report: {}", dir.join("report.json").display()),
+    match report::write_run(&report_args.report_dir, &run.report, &run.record) {
+        Ok(dir) => {
+            println!("report: {}", dir.join("report.json").display());
+            println!("        {} (timeline)", dir.join("report.html").display());
+        }
         Err(err) => eprintln!("warning: could not write the report: {err}"),
     }
     if run.report.status != Status::Pass {

@@ -149,7 +149,7 @@ fn run_job(
             .map(|v| format!("{}: {}", v.invariant, v.summary))
             .collect();
         if let Some(dir) = report_dir {
-            if let Err(err) = report::write_run(dir, &run.report) {
+            if let Err(err) = report::write_run(dir, &run.report, &run.record) {
                 problems.push(format!("report: could not write: {err}"));
             }
         }

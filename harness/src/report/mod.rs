@@ -173,9 +173,14 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Writes a run's report files into its folder and returns the folder.
-pub fn write_run(report_dir: &Path, report: &RunReport) -> io::Result<PathBuf> {
+/// Writes a run's report files into its folder and returns the folder:
+/// `report.json` (canonical), `report.md` and `report.html` (its views).
+/// Each file is written atomically, the JSON first, so a reader that finds
+/// a view also finds the report it was drawn from.
+pub fn write_run(report_dir: &Path, report: &RunReport, record: &RunRecord) -> io::Result<PathBuf> {
     let dir = run_dir(report_dir, &report.scenario.name, report.seed);
     write_atomic(&dir.join("report.json"), report.to_json().as_bytes())?;
+    write_atomic(&dir.join("report.md"), markdown::render(report, record).as_bytes())?;
+    write_atomic(&dir.join("report.html"), html::render(report, record).as_bytes())?;
     Ok(dir)
 }
