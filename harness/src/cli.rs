@@ -494,6 +494,8 @@ fn write_suite(dir: &Path, results: &SuiteResults) -> SuiteSummary {
             "summary.json",
             serde_json::to_string_pretty(&summary).expect("summary serialises") + "\n",
         ),
+        ("summary.md", report::markdown::render_suite(&summary)),
+        ("junit.xml", report::junit::render_suite(&results.results)),
     ];
     for (name, text) in files {
         if let Err(err) = report::write_atomic(&dir.join(name), text.as_bytes()) {
@@ -573,6 +575,10 @@ fn merge(dirs: &[PathBuf], out: &Path) -> Result<u8, String> {
     })
 }
 
+/// `summary.json` (canonical), `summary.md` (for a pull request) and
+/// `junit.xml` (for CI) beside the run folders. A file that cannot be
+/// written is a warning: the verdicts are already printed and decide the
+/// exit code.
 fn print_suite(summary: &SuiteSummary, program: &str) {
     println!();
     println!(
@@ -654,8 +660,11 @@ fn replay(
         println!();
     }
     print!("{}", text::summary(&run.report));
-    match report::write_run(&report_args.report_dir, &run.report) {
-        Ok(dir) => println!("report: {}", dir.join("report.json").display()),
+    match report::write_run(&report_args.report_dir, &run.report, &run.record) {
+        Ok(dir) => {
+            println!("report: {}", dir.join("report.json").display());
+            println!("        {} (timeline)", dir.join("report.html").display());
+        }
         Err(err) => eprintln!("warning: could not write the report: {err}"),
     }
     if run.report.status != Status::Pass {

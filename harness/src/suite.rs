@@ -270,7 +270,14 @@ fn run_job(
             .map(|v| format!("{}: {}", v.invariant, v.summary))
             .collect();
         if let Some(dir) = report_dir {
-            if let Err(err) = report::write_run(dir, &run.report) {
+            // Views of passing seeds cost disk and time in big sweeps; a
+            // replay renders them again when someone wants to look.
+            let views = if run.report.status == Status::Pass {
+                report::Views::JsonOnly
+            } else {
+                report::Views::All
+            };
+            if let Err(err) = report::write_run_views(dir, &run.report, &run.record, views) {
                 problems.push(format!("report: could not write: {err}"));
             }
         }

@@ -1,12 +1,18 @@
 //! Reports: pure functions of a plan, a run record and its verdicts.
 //!
 //! The JSON report is canonical and complete; every other format is a view
-//! of it. Field order is fixed by the structs below and maps have sorted
+//! of it: [`markdown`] for pull requests, [`junit`] for CI, [`html`] for
+//! seeing a run's faults and operations on one timeline, [`text`] for the
+//! terminal. Field order is fixed by the structs below and maps have sorted
 //! keys, so the same seed gives byte-identical reports in any process.
 //! Files are written atomically (a temporary file renamed into place), so a
 //! crash or a concurrent reader never sees half a report.
 
+pub mod html;
+pub mod junit;
+pub mod markdown;
 pub mod text;
+mod view;
 
 use crate::check::{Status, Verdict};
 use crate::history::{History, OpKind, Outcome};
@@ -157,6 +163,16 @@ pub fn replay_args(scenario: &str, seed: u64, overrides: &[String]) -> String {
     args
 }
 
+/// How printed replay commands spell the program. A target crate's binary
+/// is called `chaos` by convention (see DESIGN.md); the terminal output of
+/// `chaos` itself names the binary it was actually run as.
+pub const REPLAY_PROGRAM: &str = "chaos";
+
+/// The full command that replays a run, from its `replay` arguments.
+pub fn replay_command(replay: &str) -> String {
+    format!("{REPLAY_PROGRAM} {replay}")
+}
+
 /// `DIR/<scenario>/seed-<S>`.
 pub fn run_dir(report_dir: &Path, scenario: &str, seed: u64) -> PathBuf {
     report_dir.join(scenario).join(format!("seed-{seed}"))
@@ -179,9 +195,43 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Writes a run's report files into its folder and returns the folder.
-pub fn write_run(report_dir: &Path, report: &RunReport) -> io::Result<PathBuf> {
+/// Writes a run's report files into its folder and returns the folder:
+/// `report.json` (canonical), `report.md` and `report.html` (its views).
+/// Each file is written atomically, the JSON first, so a reader that finds
+/// a view also finds the report it was drawn from.
+pub fn write_run(report_dir: &Path, report: &RunReport, record: &RunRecord) -> io::Result<PathBuf> {
+    write_run_views(report_dir, report, record, Views::All)
+}
+
+/// Which views to write beside `report.json`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Views {
+    /// Markdown and HTML too.
+    All,
+    /// Only the canonical JSON (a passing seed of a big sweep: the views
+    /// can be rendered again with `chaos replay`).
+    JsonOnly,
+}
+
+/// [`write_run`], choosing the views.
+pub fn write_run_views(
+    report_dir: &Path,
+    report: &RunReport,
+    record: &RunRecord,
+    views: Views,
+) -> io::Result<PathBuf> {
     let dir = run_dir(report_dir, &report.scenario.name, report.seed);
     write_atomic(&dir.join("report.json"), report.to_json().as_bytes())?;
+    if views == Views::JsonOnly {
+        return Ok(dir);
+    }
+    write_atomic(
+        &dir.join("report.md"),
+        markdown::render(report, record).as_bytes(),
+    )?;
+    write_atomic(
+        &dir.join("report.html"),
+        html::render(report, record).as_bytes(),
+    )?;
     Ok(dir)
 }

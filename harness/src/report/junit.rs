@@ -1,0 +1,250 @@
+//! JUnit XML: how a CI system learns which seeds failed.
+//!
+//! Each scenario is a `<testsuite>`, each seed a `<testcase>` named
+//! `seed-N` in class `chaos.<scenario>`, so CI dashboards track a seed
+//! across builds. A seed that did not pass carries a `<failure>` with the
+//! violated invariants and the replay command; an `unknown` seed is a
+//! failure too (of type `unknown`), never a pass. Output is deterministic:
+//! wall-clock durations and timestamps would make two runs of the same
+//! seeds differ, so every `time` is `0`.
+
+use super::{replay_command, RunReport};
+use crate::check::Status;
+use crate::suite::SeedResult;
+use std::fmt::Write;
+
+/// One `<testcase>`.
+struct Case {
+    name: String,
+    classname: String,
+    status: Status,
+    /// One line: the violated invariants.
+    message: String,
+    /// The full story: each problem, then the replay command.
+    body: String,
+}
+
+/// A suite run: one `<testsuite>` per scenario, in the order the scenarios
+/// first appear in `results`.
+pub fn render_suite(results: &[SeedResult]) -> String {
+    let mut suites: Vec<(&str, Vec<Case>)> = Vec::new();
+    for r in results {
+        let case = Case {
+            name: format!("seed-{}", r.seed),
+            classname: format!("chaos.{}", r.scenario),
+            status: r.status,
+            message: if r.problems.is_empty() {
+                format!("{} without a named problem", r.status.as_str())
+            } else {
+                r.problems.join("; ")
+            },
+            body: {
+                let mut body: String = r.problems.iter().map(|p| format!("{p}\n")).collect();
+                let _ = writeln!(body, "replay: {}", replay_command(&r.replay));
+                if !r.trace_hash.is_empty() {
+                    let _ = writeln!(body, "trace: {}", r.trace_hash);
+                }
+                body
+            },
+        };
+        match suites.iter_mut().find(|(name, _)| *name == r.scenario) {
+            Some((_, cases)) => cases.push(case),
+            None => suites.push((&r.scenario, vec![case])),
+        }
+    }
+    document(&suites)
+}
+
+/// A single run: one suite with one test case, named as in a suite run so
+/// that a replay and a sweep report the same test.
+pub fn render_run(report: &RunReport) -> String {
+    let problems = report.failed_invariants();
+    let mut body = String::new();
+    for v in &problems {
+        let _ = writeln!(
+            body,
+            "{} ({}): {}",
+            v.invariant,
+            v.status.as_str(),
+            v.summary
+        );
+        if let Some(expected) = &v.expected {
+            let _ = writeln!(body, "  expected: {expected}");
+        }
+        for e in &v.evidence {
+            let _ = writeln!(body, "  {}", super::view::history_line(e));
+        }
+    }
+    let _ = writeln!(body, "replay: {}", replay_command(&report.replay));
+    let _ = writeln!(body, "trace: {}", report.trace_hash);
+    let case = Case {
+        name: format!("seed-{}", report.seed),
+        classname: format!("chaos.{}", report.scenario.name),
+        status: report.status,
+        message: problems
+            .iter()
+            .map(|v| format!("{}: {}", v.invariant, v.summary))
+            .collect::<Vec<_>>()
+            .join("; "),
+        body,
+    };
+    document(&[(report.scenario.name.as_str(), vec![case])])
+}
+
+fn failures(cases: &[Case]) -> usize {
+    cases.iter().filter(|c| c.status != Status::Pass).count()
+}
+
+fn document(suites: &[(&str, Vec<Case>)]) -> String {
+    let tests: usize = suites.iter().map(|(_, cases)| cases.len()).sum();
+    let failed: usize = suites.iter().map(|(_, cases)| failures(cases)).sum();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"chaos\" tests=\"{tests}\" failures=\"{failed}\" errors=\"0\" time=\"0\">"
+    );
+    for (name, cases) in suites {
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\" time=\"0\">",
+            escape_attr(name),
+            cases.len(),
+            failures(cases)
+        );
+        for case in cases {
+            let open = format!(
+                "    <testcase name=\"{}\" classname=\"{}\" time=\"0\"",
+                escape_attr(&case.name),
+                escape_attr(&case.classname)
+            );
+            if case.status == Status::Pass {
+                let _ = writeln!(out, "{open}/>");
+                continue;
+            }
+            let _ = writeln!(out, "{open}>");
+            let _ = writeln!(
+                out,
+                "      <failure type=\"{}\" message=\"{}\">{}</failure>",
+                case.status.as_str(),
+                escape_attr(&case.message),
+                escape_text(&case.body)
+            );
+            out.push_str("    </testcase>\n");
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// Escapes text for XML element content. Characters XML 1.0 cannot carry
+/// at all (most control characters) become U+FFFD, so a stray byte in a
+/// panic message cannot make the whole file unreadable.
+fn escape_text(text: &str) -> String {
+    escape(text, false)
+}
+
+/// Escapes an attribute value. Newlines and tabs become character
+/// references too, since parsers would otherwise fold them into spaces.
+fn escape_attr(text: &str) -> String {
+    escape(text, true)
+}
+
+fn escape(text: &str, attribute: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\r' if attribute => out.push_str("&#13;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            '\n' | '\r' | '\t' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(scenario: &str, seed: u64, status: Status, problems: &[&str]) -> SeedResult {
+        SeedResult {
+            scenario: scenario.into(),
+            seed,
+            status,
+            problems: problems.iter().map(|p| p.to_string()).collect(),
+            trace_hash: format!("{seed:016x}"),
+            replay: format!("replay scenarios/{scenario}.toml --seed {seed}"),
+            fault_kinds: Vec::new(),
+            reached: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn one_suite_per_scenario_and_unknown_is_a_failure() {
+        let xml = render_suite(&[
+            result("a", 0, Status::Pass, &[]),
+            result("a", 1, Status::Unknown, &["linearizable: out of budget"]),
+            result("b", 0, Status::Fail, &["availability: ok ratio 0.2 < 0.9"]),
+        ]);
+        assert!(
+            xml.contains("<testsuites name=\"chaos\" tests=\"3\" failures=\"2\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<testsuite name=\"a\" tests=\"2\" failures=\"1\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<testsuite name=\"b\" tests=\"1\" failures=\"1\""),
+            "{xml}"
+        );
+        assert!(xml.contains("<testcase name=\"seed-0\" classname=\"chaos.a\" time=\"0\"/>"));
+        assert!(
+            xml.contains(
+                "<failure type=\"unknown\" message=\"linearizable: out of budget\">\
+             linearizable: out of budget\nreplay: chaos replay scenarios/a.toml --seed 1\n"
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<failure type=\"fail\" message=\"availability: ok ratio 0.2 &lt; 0.9\">")
+        );
+        assert_eq!(
+            xml.matches("<testsuite ").count(),
+            xml.matches("</testsuite>").count()
+        );
+        assert_eq!(xml.matches("<testcase ").count(), 3);
+    }
+
+    #[test]
+    fn a_failure_without_problems_still_says_something() {
+        let xml = render_suite(&[result("a", 4, Status::Fail, &[])]);
+        assert!(
+            xml.contains("message=\"fail without a named problem\""),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn escapes_markup_quotes_and_control_characters() {
+        assert_eq!(
+            escape_attr("<a href=\"x\">&'\n\u{1}"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;'&#10;\u{FFFD}"
+        );
+        assert_eq!(escape_text("a < b\n\"c\""), "a &lt; b\n\"c\"");
+    }
+
+    #[test]
+    fn no_wall_clock_leaks_in() {
+        let xml = render_suite(&[result("a", 0, Status::Pass, &[])]);
+        assert!(!xml.contains("timestamp"));
+        assert!(xml.matches("time=\"0\"").count() == 3);
+    }
+}

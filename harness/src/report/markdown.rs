@@ -1,0 +1,392 @@
+//! Markdown: the summary a person pastes into a pull request or an issue.
+//!
+//! It answers, in reading order: did the run pass, which invariant broke
+//! and which history lines prove it, which faults ran when, how available
+//! and how fast the system was, and how to replay the run. Text that comes
+//! from a scenario or a checker is escaped, so it can neither break a table
+//! nor smuggle HTML into the page that renders it.
+
+use super::view::{self, AvailabilityNumbers};
+use super::{replay_command, RunReport};
+use crate::check::Status;
+use crate::record::{RunRecord, TraceKind};
+use crate::suite::SuiteSummary;
+use std::fmt::Write;
+use std::time::Duration;
+
+/// History lines shown per failed invariant; the JSON report has them all.
+pub const MAX_EVIDENCE_LINES: usize = 12;
+/// Panics shown from the trace; a run that panics usually panics once, and
+/// a flood of them says nothing more.
+pub const MAX_PANICS_SHOWN: usize = 10;
+/// Seeds listed in a suite summary. A pull request comment has a size
+/// limit, and past this many the pattern is clear: `summary.json` has all.
+pub const MAX_SUITE_FAILURES_SHOWN: usize = 50;
+
+/// The summary of one run.
+pub fn render(report: &RunReport, record: &RunRecord) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## {} · {} · seed {}",
+        badge(report.status),
+        code_span(&report.scenario.name),
+        report.seed
+    );
+    out.push('\n');
+    if !report.scenario.description.trim().is_empty() {
+        for line in report.scenario.description.trim().lines() {
+            let _ = writeln!(out, "> {}", inline(line));
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "{} simulated · {} operations · run {} · trace {} · harness {}",
+        view::time_label(report.run.simulated),
+        report.history.operations,
+        inline(&report.run.end.describe()),
+        code_span(&report.trace_hash),
+        inline(&report.harness_version)
+    );
+
+    out.push_str("\n### Verdicts\n\n");
+    out.push_str("| invariant | status | summary |\n| --- | --- | --- |\n");
+    for v in &report.verdicts {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            cell(&v.invariant),
+            badge(v.status),
+            cell(&v.summary)
+        );
+    }
+
+    let problems = report.failed_invariants();
+    if !problems.is_empty() {
+        out.push_str("\n### What went wrong\n");
+        for v in problems {
+            let _ = writeln!(
+                out,
+                "\n#### {}: {}\n",
+                code_span(&v.invariant),
+                v.status.as_str()
+            );
+            out.push_str(&block_or_line(&v.summary));
+            if let Some(expected) = &v.expected {
+                let _ = writeln!(out, "\n**Expected:** {}", inline(expected));
+            }
+            if !v.evidence.is_empty() {
+                let shown = v.evidence.len().min(MAX_EVIDENCE_LINES);
+                if shown < v.evidence.len() {
+                    let _ = writeln!(
+                        out,
+                        "\nEvidence (the first {shown} of {} history events; report.json has all):\n",
+                        v.evidence.len()
+                    );
+                } else {
+                    let _ = writeln!(out, "\nEvidence ({shown} history events):\n");
+                }
+                let lines: Vec<String> =
+                    v.evidence[..shown].iter().map(view::history_line).collect();
+                out.push_str(&fenced("text", &lines.join("\n")));
+            }
+        }
+    }
+
+    out.push_str("\n### Faults\n\n");
+    if report.plan.fault_windows.is_empty() {
+        out.push_str("No faults in this plan.\n");
+    } else {
+        out.push_str("| start | end | fault |\n| ---: | ---: | --- |\n");
+        for w in &report.plan.fault_windows {
+            let end = w
+                .end
+                .map_or_else(|| "not healed".to_string(), view::time_label);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                view::time_label(w.start),
+                cell(&end),
+                cell(&w.label)
+            );
+        }
+    }
+
+    if let Some(verdict) = view::availability(report) {
+        let numbers = AvailabilityNumbers::of(verdict);
+        out.push_str("\n### Availability and latency\n\n");
+        out.push_str("| measure | value |\n| --- | --- |\n");
+        for (label, value) in &numbers.measures {
+            let _ = writeln!(out, "| {} | {} |", cell(label), cell(value));
+        }
+        if !numbers.latency.is_empty() {
+            out.push_str("\nLatency of operations that ended `ok`:\n\n");
+            out.push_str("| operation | count | p50 | p90 | p99 | max |\n");
+            out.push_str("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+            for l in &numbers.latency {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    cell(&l.kind),
+                    l.count,
+                    view::ms_label(l.p50_ms),
+                    view::ms_label(l.p90_ms),
+                    view::ms_label(l.p99_ms),
+                    view::ms_label(l.max_ms)
+                );
+            }
+        }
+    }
+
+    let panics: Vec<_> = record
+        .trace
+        .iter()
+        .filter(|t| t.kind == TraceKind::Panic)
+        .collect();
+    if !panics.is_empty() {
+        out.push_str("\n### Panics\n\n");
+        for p in panics.iter().take(MAX_PANICS_SHOWN) {
+            let _ = writeln!(
+                out,
+                "- {} on {}:",
+                view::time_label(Duration::from_nanos(p.time_ns)),
+                code_span(&p.source)
+            );
+            out.push_str(&indent(&fenced("text", &p.message), "  "));
+        }
+        if panics.len() > MAX_PANICS_SHOWN {
+            let _ = writeln!(out, "- … and {} more", panics.len() - MAX_PANICS_SHOWN);
+        }
+    }
+
+    out.push_str("\n### Replay\n\n");
+    out.push_str(&fenced("sh", &replay_command(&report.replay)));
+    out
+}
+
+/// The summary of a suite run: a table per scenario, then every seed that
+/// did not pass with the command that replays it.
+pub fn render_suite(summary: &SuiteSummary) -> String {
+    let t = &summary.total;
+    let status = if summary.all_passed() {
+        Status::Pass
+    } else if t.failed > 0 {
+        Status::Fail
+    } else {
+        Status::Unknown
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## {} · chaos suite · {} of {} seeds passed",
+        badge(status),
+        t.passed,
+        t.seeds
+    );
+    out.push_str("\n| scenario | seeds | passed | failed | unknown |\n");
+    out.push_str("| --- | ---: | ---: | ---: | ---: |\n");
+    for (name, s) in &summary.scenarios {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            cell(name),
+            s.seeds,
+            s.passed,
+            s.failed,
+            s.unknown
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| **total** | {} | {} | {} | {} |",
+        t.seeds, t.passed, t.failed, t.unknown
+    );
+    if !summary.failures.is_empty() {
+        out.push_str("\n### Seeds that did not pass\n\n");
+        out.push_str("| scenario | seed | status | problems | replay |\n");
+        out.push_str("| --- | ---: | --- | --- | --- |\n");
+        for f in summary.failures.iter().take(MAX_SUITE_FAILURES_SHOWN) {
+            let problems: Vec<String> = f.problems.iter().map(|p| cell(p)).collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                cell(&f.scenario),
+                f.seed,
+                badge(f.status),
+                problems.join("<br>"),
+                cell_code(&replay_command(&f.replay))
+            );
+        }
+        if summary.failures.len() > MAX_SUITE_FAILURES_SHOWN {
+            let _ = writeln!(
+                out,
+                "\n… and {} more; `summary.json` lists every one.",
+                summary.failures.len() - MAX_SUITE_FAILURES_SHOWN
+            );
+        }
+    }
+    let _ = writeln!(out, "\nharness {}", inline(&summary.harness_version));
+    out
+}
+
+fn badge(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "✅ PASS",
+        Status::Fail => "❌ FAIL",
+        Status::Unknown => "❓ UNKNOWN",
+    }
+}
+
+/// Text in running prose, escaped only where a renderer would otherwise
+/// act on it, so the raw Markdown stays readable (`ok ratio 0.2 < 0.5`):
+/// a `<` that could open an HTML tag and an `&` that could start an entity
+/// become entities (a renderer must show `<script>`, not run it); a `>` or
+/// `#` that starts the text would start a quote or a heading; emphasis and
+/// code markers get a backslash. Brackets and underscores stay: they only
+/// take effect in shapes checker text does not have.
+pub fn inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied().unwrap_or(' ');
+        match c {
+            '<' if next.is_ascii_alphabetic() || matches!(next, '/' | '!' | '?') => {
+                out.push_str("&lt;")
+            }
+            '&' if next.is_ascii_alphanumeric() || next == '#' => out.push_str("&amp;"),
+            '>' if out.is_empty() => out.push_str("&gt;"),
+            '#' if out.is_empty() => out.push_str("\\#"),
+            '\\' | '`' | '*' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\r' => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text in a table cell: [`inline`], plus `|` (which would end the cell)
+/// and newlines (which would end the row) made harmless.
+pub fn cell(text: &str) -> String {
+    inline(text.trim())
+        .replace('|', "\\|")
+        .replace('\n', "<br>")
+}
+
+/// A code span in a table cell. Inside code spans backslashes are literal,
+/// except that GitHub's tables still need `\|` for a pipe.
+fn cell_code(text: &str) -> String {
+    code_span(&text.replace(['\r', '\n'], " ")).replace('|', "\\|")
+}
+
+/// A code span that survives backticks in its text.
+fn code_span(text: &str) -> String {
+    let longest = longest_run(text, '`');
+    if longest == 0 {
+        return format!("`{text}`");
+    }
+    let ticks = "`".repeat(longest + 1);
+    format!("{ticks} {text} {ticks}")
+}
+
+/// A fenced code block whose fence is longer than any run of backticks in
+/// its text, so the text cannot close it early.
+fn fenced(info: &str, text: &str) -> String {
+    let fence = "`".repeat(longest_run(text, '`').max(2) + 1);
+    format!("{fence}{info}\n{}\n{fence}\n", text.trim_end_matches('\n'))
+}
+
+fn longest_run(text: &str, c: char) -> usize {
+    let (mut longest, mut run) = (0, 0);
+    for x in text.chars() {
+        run = if x == c { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
+}
+
+/// A one-line text as a paragraph; a multi-line one (a panic message with
+/// its location) as a code block, which keeps its lines.
+fn block_or_line(text: &str) -> String {
+    if text.trim().contains('\n') {
+        fenced("text", text.trim())
+    } else {
+        format!("{}\n", inline(text.trim()))
+    }
+}
+
+fn indent(text: &str, prefix: &str) -> String {
+    text.lines().map(|l| format!("{prefix}{l}\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::SeedResult;
+
+    #[test]
+    fn cells_cannot_end_the_cell_or_the_row_or_inject_html() {
+        assert_eq!(cell("a | b\nc"), "a \\| b<br>c");
+        assert_eq!(
+            cell("<script>alert(1)</script>"),
+            "&lt;script>alert(1)&lt;/script>"
+        );
+        assert_eq!(
+            inline("ok ratio 0.2 < 0.5, >= 3 & &amp;"),
+            "ok ratio 0.2 < 0.5, >= 3 & &amp;amp;"
+        );
+        assert_eq!(inline("> not a quote"), "&gt; not a quote");
+        assert_eq!(cell("2*3 `x`"), "2\\*3 \\`x\\`");
+    }
+
+    #[test]
+    fn code_survives_backticks() {
+        assert_eq!(code_span("a`b"), "`` a`b ``");
+        assert!(fenced("text", "```\nx").starts_with("````text\n"));
+        assert_eq!(
+            cell_code("chaos replay a|b --seed 1"),
+            "`chaos replay a\\|b --seed 1`"
+        );
+    }
+
+    #[test]
+    fn a_suite_summary_lists_unknown_seeds_with_their_replay_command() {
+        let results = vec![
+            SeedResult {
+                scenario: "s".into(),
+                seed: 0,
+                status: Status::Pass,
+                problems: vec![],
+                trace_hash: "00".into(),
+                replay: "replay s.toml --seed 0".into(),
+                fault_kinds: Vec::new(),
+                reached: Vec::new(),
+            },
+            SeedResult {
+                scenario: "s".into(),
+                seed: 1,
+                status: Status::Unknown,
+                problems: vec!["linearizable: budget | exhausted".into()],
+                trace_hash: "01".into(),
+                replay: "replay s.toml --seed 1".into(),
+                fault_kinds: Vec::new(),
+                reached: Vec::new(),
+            },
+        ];
+        let md = render_suite(&SuiteSummary::from_results(
+            &results,
+            &Default::default(),
+            0,
+        ));
+        assert!(
+            md.starts_with("## ❓ UNKNOWN · chaos suite · 1 of 2 seeds passed\n"),
+            "{md}"
+        );
+        assert!(md.contains(
+            "| s | 1 | ❓ UNKNOWN | linearizable: budget \\| exhausted | `chaos replay s.toml --seed 1` |"
+        ));
+    }
+}
