@@ -1,0 +1,1025 @@
+//! The `[target]` settings of the `chain` system, checked and turned into
+//! the configurations of the primitives the gateway and backends use.
+//!
+//! Every primitive is off unless its key is present. Each primitive table
+//! takes the primitive's own field names and defaults (see
+//! [`crate::primitives`]), so a scenario writes only what differs; a value
+//! outside a primitive's bounds is rejected with the primitive's
+//! [`ConfigError`] text, keyed to the setting (e.g. `retry.cap`).
+
+use crate::primitives::{
+    Backoff, BreakerConfig, BulkheadConfig, ConfigError, FallbackConfig, HedgeConfig, Jitter,
+    PoolConfig, QueueDelay, RetryBudgetConfig, RetryConfig, ScalerConfig, ShedConfig,
+    SlidingWindow,
+};
+use harness::duration::{parse_duration, serde_opt, serde_text};
+use harness::target::SettingsError;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+/// Most backends a chain may have: every host costs a poll per tick.
+pub const MAX_BACKENDS: u32 = 16;
+/// Default number of backends.
+pub const DEFAULT_BACKENDS: u32 = 3;
+/// Default requests the gateway works on at once (chosen here: a generous
+/// thread pool, so only a scenario that means to exhaust it does).
+pub const DEFAULT_HANDLERS: usize = 256;
+/// Most handlers a scenario may configure.
+pub const MAX_HANDLERS: usize = 100_000;
+/// Default workers per backend.
+pub const DEFAULT_WORKERS: usize = 4;
+/// Most workers a backend may have (fixed or autoscaled).
+pub const MAX_WORKERS: usize = 10_000;
+/// Default requests a backend lets wait for a worker: Envoy's default
+/// `max_pending_requests`, as for [`PoolConfig`].
+pub const DEFAULT_QUEUE: usize = 1024;
+/// Most requests a backend may let wait.
+pub const MAX_QUEUE: usize = 1_000_000;
+/// Longest any time setting of the chain may be: longer is a unit mistake.
+pub const MAX_SETTING_DURATION: Duration = Duration::from_secs(3600);
+/// Highest surge rate, in requests per second.
+pub const MAX_SURGE_RATE: f64 = 100_000.0;
+/// Most keys a surge spreads its reads over.
+pub const MAX_SURGE_KEYS: u32 = 100_000;
+
+fn default_backends() -> u32 {
+    DEFAULT_BACKENDS
+}
+fn default_client_timeout() -> Duration {
+    Duration::from_millis(800)
+}
+fn default_handlers() -> usize {
+    DEFAULT_HANDLERS
+}
+fn default_request_timeout() -> Duration {
+    Duration::from_millis(500)
+}
+fn default_attempt_timeout() -> Duration {
+    Duration::from_millis(200)
+}
+fn default_workers() -> usize {
+    DEFAULT_WORKERS
+}
+fn default_queue() -> usize {
+    DEFAULT_QUEUE
+}
+fn default_service_time() -> Duration {
+    Duration::from_millis(1)
+}
+
+/// `[target]` of `system = "chain"`, as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainSettings {
+    /// Backend hosts `backend-1` … `backend-N`.
+    #[serde(default = "default_backends")]
+    pub backends: u32,
+    /// How the gateway picks a backend.
+    #[serde(default)]
+    pub routing: Routing,
+    /// How long a client waits for the gateway's answer.
+    #[serde(with = "serde_text", default = "default_client_timeout")]
+    pub client_timeout: Duration,
+    /// Requests the gateway works on at once; the rest wait their turn.
+    #[serde(default = "default_handlers")]
+    pub handlers: usize,
+    /// The gateway's deadline for one client request, retries included.
+    #[serde(with = "serde_text", default = "default_request_timeout")]
+    pub request_timeout: Duration,
+    /// The gateway's bound on one call to a backend.
+    #[serde(with = "serde_text", default = "default_attempt_timeout")]
+    pub attempt_timeout: Duration,
+    #[serde(default)]
+    pub retry: Option<RetrySettings>,
+    #[serde(default)]
+    pub breaker: Option<BreakerSettings>,
+    #[serde(default)]
+    pub bulkhead: Option<BulkheadSettings>,
+    #[serde(default)]
+    pub fallback: Option<FallbackSettings>,
+    #[serde(default)]
+    pub hedge: Option<HedgeSettings>,
+    /// Windows of extra, unrecorded open-loop traffic into the gateway.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub surge: Vec<SurgeSettings>,
+    /// Workers per backend (the initial size when autoscaled).
+    #[serde(default = "default_workers")]
+    pub workers: usize,
+    /// Requests a backend lets wait for a worker; more are refused `busy`.
+    #[serde(default = "default_queue")]
+    pub queue: usize,
+    /// Time a worker spends on one request.
+    #[serde(with = "serde_text", default = "default_service_time")]
+    pub service_time: Duration,
+    /// Plus a uniform random extra of up to this much.
+    #[serde(with = "serde_text", default)]
+    pub service_jitter: Duration,
+    #[serde(default)]
+    pub shed: Option<ShedSettings>,
+    #[serde(default)]
+    pub autoscale: Option<AutoscaleSettings>,
+    /// Windows of extra service time on some backends (CPU slowness).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub slowdown: Vec<SlowdownSettings>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Routing {
+    /// Each key lives on one backend (`k<i>` on backend `i mod N` + 1);
+    /// every attempt for a key goes there.
+    #[default]
+    Key,
+    /// Backends are interchangeable replicas: requests rotate over them and
+    /// each retry or hedge goes to the next one.
+    RoundRobin,
+}
+
+/// `retry = { ... }`: the gateway retries failed backend calls.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySettings {
+    #[serde(default = "RetrySettings::default_max_attempts")]
+    pub max_attempts: u32,
+    /// Bound on all attempts and sleeps (within the request deadline).
+    #[serde(default, with = "serde_opt")]
+    pub max_total: Option<Duration>,
+    #[serde(default)]
+    pub backoff: BackoffKind,
+    /// The first delay (or every delay, for `fixed`).
+    #[serde(default, with = "serde_opt")]
+    pub base: Option<Duration>,
+    #[serde(default, with = "serde_opt")]
+    pub cap: Option<Duration>,
+    #[serde(default)]
+    pub multiplier: Option<f64>,
+    #[serde(default)]
+    pub jitter: Option<JitterKind>,
+    /// `true` for a retry budget with its defaults, or its settings.
+    #[serde(default)]
+    pub budget: BudgetSetting,
+}
+
+impl RetrySettings {
+    fn default_max_attempts() -> u32 {
+        RetryConfig::default().max_attempts
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackoffKind {
+    #[default]
+    Exponential,
+    Fixed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JitterKind {
+    None,
+    Full,
+    Equal,
+    Decorrelated,
+}
+
+impl From<JitterKind> for Jitter {
+    fn from(kind: JitterKind) -> Jitter {
+        match kind {
+            JitterKind::None => Jitter::None,
+            JitterKind::Full => Jitter::Full,
+            JitterKind::Equal => Jitter::Equal,
+            JitterKind::Decorrelated => Jitter::Decorrelated,
+        }
+    }
+}
+
+/// `budget = true | false | { max_tokens, token_ratio, min_retries_per_sec }`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum BudgetSetting {
+    #[default]
+    Off,
+    On(BudgetTable),
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetTable {
+    pub max_tokens: Option<u32>,
+    pub token_ratio: Option<f64>,
+    pub min_retries_per_sec: Option<f64>,
+}
+
+impl<'de> Deserialize<'de> for BudgetSetting {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = BudgetSetting;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "true, false, or a table of max_tokens, token_ratio, min_retries_per_sec",
+                )
+            }
+            fn visit_bool<E: de::Error>(self, on: bool) -> Result<BudgetSetting, E> {
+                Ok(if on {
+                    BudgetSetting::On(BudgetTable::default())
+                } else {
+                    BudgetSetting::Off
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<BudgetSetting, A::Error> {
+                BudgetTable::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(BudgetSetting::On)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `breaker = { ... }`: one circuit breaker per backend.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerSettings {
+    /// A number of calls (`20`) or a time window (`"5s"`).
+    #[serde(default)]
+    pub window: Option<WindowSetting>,
+    pub minimum_calls: Option<u32>,
+    pub failure_rate_threshold: Option<f64>,
+    pub slow_call_rate_threshold: Option<f64>,
+    #[serde(default, with = "serde_opt")]
+    pub slow_call_duration: Option<Duration>,
+    #[serde(default, with = "serde_opt")]
+    pub open_duration: Option<Duration>,
+    pub open_multiplier: Option<f64>,
+    #[serde(default, with = "serde_opt")]
+    pub max_open_duration: Option<Duration>,
+    pub half_open_calls: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowSetting(pub SlidingWindow);
+
+impl<'de> Deserialize<'de> for WindowSetting {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = WindowSetting;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number of calls (e.g. 20) or a duration (e.g. \"5s\")")
+            }
+            fn visit_i64<E: de::Error>(self, calls: i64) -> Result<WindowSetting, E> {
+                let calls = u32::try_from(calls)
+                    .map_err(|_| E::custom(format!("{calls} calls: expected 1 to 10000")))?;
+                Ok(WindowSetting(SlidingWindow::Count { calls }))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<WindowSetting, E> {
+                let window = parse_duration(text).map_err(E::custom)?;
+                Ok(WindowSetting(SlidingWindow::Time { window }))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `bulkhead = { ... }`: one bulkhead per backend.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkheadSettings {
+    pub max_concurrent: Option<usize>,
+    pub max_queue: Option<usize>,
+    #[serde(default, with = "serde_opt")]
+    pub max_wait: Option<Duration>,
+}
+
+/// `fallback = "cache"` or `{ mode = "cache", max_age = "30s", max_entries = 1024 }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FallbackSettings {
+    pub mode: FallbackMode,
+    pub max_age: Option<Duration>,
+    pub max_entries: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FallbackMode {
+    /// The last good answer for the key.
+    Cache,
+    /// `nil` for any key.
+    Default,
+    /// The last good answer, else `nil`.
+    CacheOrDefault,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FallbackTable {
+    mode: FallbackMode,
+    #[serde(default, with = "serde_opt")]
+    max_age: Option<Duration>,
+    max_entries: Option<usize>,
+}
+
+impl<'de> Deserialize<'de> for FallbackSettings {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = FallbackSettings;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "\"cache\", \"default\", \"cache-or-default\", or a table with mode, max_age, max_entries",
+                )
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<FallbackSettings, E> {
+                let mode = FallbackMode::deserialize(de::value::StrDeserializer::<E>::new(text))?;
+                Ok(FallbackSettings {
+                    mode,
+                    max_age: None,
+                    max_entries: None,
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<FallbackSettings, A::Error> {
+                let t = FallbackTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(FallbackSettings {
+                    mode: t.mode,
+                    max_age: t.max_age,
+                    max_entries: t.max_entries,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `hedge = { delay, max_hedges, budget }`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HedgeSettings {
+    #[serde(default, with = "serde_opt")]
+    pub delay: Option<Duration>,
+    pub max_hedges: Option<u32>,
+    /// Spend the gateway's retry budget on hedges (the retry's budget
+    /// settings if it has one, else the defaults).
+    #[serde(default)]
+    pub budget: bool,
+}
+
+/// `shed = { ... }` on every backend.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShedSettings {
+    pub max_in_flight: Option<usize>,
+    pub max_queue_depth: Option<usize>,
+    #[serde(default)]
+    pub queue_delay: Option<QueueDelaySettings>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueDelaySettings {
+    #[serde(default, with = "serde_opt")]
+    pub target: Option<Duration>,
+    #[serde(default, with = "serde_opt")]
+    pub interval: Option<Duration>,
+}
+
+/// `autoscale = { ... }`: every backend's worker pool resizes itself,
+/// starting from `workers`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscaleSettings {
+    pub min_workers: Option<usize>,
+    pub max_workers: Option<usize>,
+    pub scale_up_utilisation: Option<f64>,
+    pub scale_down_utilisation: Option<f64>,
+    pub scale_up_queue_per_worker: Option<f64>,
+    pub scale_up_step: Option<usize>,
+    pub scale_down_step: Option<usize>,
+    #[serde(default, with = "serde_opt")]
+    pub cooldown: Option<Duration>,
+    #[serde(default, with = "serde_opt")]
+    pub evaluation_interval: Option<Duration>,
+}
+
+/// `surge = { at, duration, rate, keys }`: open-loop reads entering the
+/// gateway at `rate` per second during the window, from a tenant the
+/// history does not record.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurgeSettings {
+    #[serde(with = "serde_text")]
+    pub at: Duration,
+    #[serde(with = "serde_text")]
+    pub duration: Duration,
+    pub rate: f64,
+    /// Keys `k0` … the reads spread over.
+    #[serde(default = "SurgeSettings::default_keys")]
+    pub keys: u32,
+}
+
+impl SurgeSettings {
+    fn default_keys() -> u32 {
+        8
+    }
+}
+
+/// `slowdown = { host, at, duration, extra }`: the host's workers take
+/// `extra` longer per request during the window.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlowdownSettings {
+    /// A backend, or `backends` for all of them.
+    pub host: String,
+    #[serde(with = "serde_text")]
+    pub at: Duration,
+    #[serde(with = "serde_text")]
+    pub duration: Duration,
+    #[serde(with = "serde_text")]
+    pub extra: Duration,
+}
+
+/// A table, or an array of tables, read as a list.
+fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct V<T>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a table or an array of tables")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Vec<T>, A::Error> {
+            T::deserialize(de::value::MapAccessDeserializer::new(map)).map(|t| vec![t])
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Vec<T>, A::Error> {
+            Vec::<T>::deserialize(de::value::SeqAccessDeserializer::new(seq))
+        }
+    }
+    d.deserialize_any(V(PhantomData))
+}
+
+// ---------------------------------------------------------------------------
+// The checked configuration.
+
+/// The chain's configuration, checked: what the hosts are built from.
+#[derive(Clone, Debug)]
+pub struct ChainConfig {
+    pub backends: u32,
+    pub routing: Routing,
+    pub client_timeout: Duration,
+    pub gateway: GatewayConfig,
+    pub backend: BackendConfig,
+}
+
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    pub handlers: usize,
+    pub request_timeout: Duration,
+    pub attempt_timeout: Duration,
+    pub retry: Option<RetryConfig>,
+    /// The budget retries (and hedges, if they ask) spend.
+    pub budget: Option<RetryBudgetConfig>,
+    pub retry_uses_budget: bool,
+    pub breaker: Option<BreakerConfig>,
+    pub bulkhead: Option<BulkheadConfig>,
+    pub fallback: Option<FallbackPlan>,
+    pub hedge: Option<HedgeConfig>,
+    pub hedge_uses_budget: bool,
+    pub surges: Vec<Surge>,
+}
+
+/// What the gateway answers a read with when the backends cannot.
+#[derive(Clone, Debug)]
+pub struct FallbackPlan {
+    pub config: FallbackConfig,
+    /// `nil` when nothing is cached.
+    pub default_nil: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Surge {
+    pub at: Duration,
+    pub duration: Duration,
+    pub rate: f64,
+    pub keys: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct BackendConfig {
+    pub service_time: Duration,
+    pub service_jitter: Duration,
+    /// The worker pool: fixed (min = max) unless autoscaled.
+    pub pool: PoolConfig,
+    pub autoscaled: bool,
+    pub shed: Option<ShedConfig>,
+    pub slowdowns: Vec<Slowdown>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Slowdown {
+    /// 0-based backend indices it applies to.
+    pub backends: Vec<u32>,
+    pub at: Duration,
+    pub duration: Duration,
+    pub extra: Duration,
+}
+
+impl BackendConfig {
+    /// Extra service time for backend `index` at simulated time `now`.
+    pub fn slowdown_at(&self, index: u32, now: Duration) -> Duration {
+        self.slowdowns
+            .iter()
+            .filter(|s| s.backends.contains(&index) && now >= s.at && now < s.at + s.duration)
+            .map(|s| s.extra)
+            .sum()
+    }
+}
+
+/// The name of backend `index` (0-based): `backend-1`, `backend-2`, …
+pub fn backend_name(index: u32) -> String {
+    format!("backend-{}", index + 1)
+}
+
+/// A primitive rejected its configuration: report it at `prefix.field`.
+fn primitive_error(prefix: &str, error: ConfigError, rename: &[(&str, &str)]) -> SettingsError {
+    let field = rename
+        .iter()
+        .find(|(from, _)| *from == error.field)
+        .map_or(error.field, |(_, to)| to);
+    SettingsError::new(format!("{prefix}.{field}"), error.to_string())
+}
+
+fn check_duration(
+    key: &str,
+    value: Duration,
+    min: Duration,
+    max: Duration,
+) -> Result<(), SettingsError> {
+    if value < min || value > max {
+        return Err(SettingsError::new(
+            key,
+            format!(
+                "{} is out of range: expected {} to {}",
+                harness::duration::format_duration(value),
+                harness::duration::format_duration(min),
+                harness::duration::format_duration(max)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_count(key: &str, value: u64, min: u64, max: u64) -> Result<(), SettingsError> {
+    if value < min || value > max {
+        return Err(SettingsError::new(
+            key,
+            format!("expected {min} to {max}, found {value}"),
+        ));
+    }
+    Ok(())
+}
+
+impl ChainSettings {
+    /// Checks every setting and builds the primitives' configurations.
+    pub fn check(&self) -> Result<ChainConfig, SettingsError> {
+        let ms = Duration::from_millis;
+        check_count("backends", self.backends.into(), 1, MAX_BACKENDS.into())?;
+        check_duration(
+            "client_timeout",
+            self.client_timeout,
+            ms(1),
+            MAX_SETTING_DURATION,
+        )?;
+        check_count("handlers", self.handlers as u64, 1, MAX_HANDLERS as u64)?;
+        check_duration(
+            "request_timeout",
+            self.request_timeout,
+            ms(1),
+            MAX_SETTING_DURATION,
+        )?;
+        check_duration(
+            "attempt_timeout",
+            self.attempt_timeout,
+            ms(1),
+            MAX_SETTING_DURATION,
+        )?;
+        if self.client_timeout <= self.request_timeout {
+            return Err(SettingsError::new(
+                "client_timeout",
+                format!(
+                    "must be longer than request_timeout ({}), so the gateway answers before the client gives up",
+                    harness::duration::format_duration(self.request_timeout)
+                ),
+            ));
+        }
+        check_count("workers", self.workers as u64, 1, MAX_WORKERS as u64)?;
+        check_count("queue", self.queue as u64, 0, MAX_QUEUE as u64)?;
+        check_duration(
+            "service_time",
+            self.service_time,
+            Duration::ZERO,
+            MAX_SETTING_DURATION,
+        )?;
+        check_duration(
+            "service_jitter",
+            self.service_jitter,
+            Duration::ZERO,
+            MAX_SETTING_DURATION,
+        )?;
+
+        let budget = self.budget_config()?;
+        let retry = self.retry.as_ref().map(|r| r.config()).transpose()?;
+        let breaker = self.breaker.as_ref().map(|b| b.config()).transpose()?;
+        let bulkhead = self.bulkhead.as_ref().map(|b| b.config()).transpose()?;
+        let fallback = self.fallback.as_ref().map(|f| f.plan()).transpose()?;
+        let hedge = self.hedge.as_ref().map(|h| h.config()).transpose()?;
+        let surges = self
+            .surge
+            .iter()
+            .enumerate()
+            .map(|(i, s)| s.check(&format!("surge[{i}]"), self.surge.len()))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let shed = self.shed.as_ref().map(|s| s.config()).transpose()?;
+        let (pool, autoscaled) = self.pool_config()?;
+        let slowdowns = self
+            .slowdown
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.check(
+                    &format!("slowdown[{i}]"),
+                    self.slowdown.len(),
+                    self.backends,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
+        Ok(ChainConfig {
+            backends: self.backends,
+            routing: self.routing,
+            client_timeout: self.client_timeout,
+            gateway: GatewayConfig {
+                handlers: self.handlers,
+                request_timeout: self.request_timeout,
+                attempt_timeout: self.attempt_timeout,
+                retry,
+                retry_uses_budget: self
+                    .retry
+                    .as_ref()
+                    .is_some_and(|r| r.budget != BudgetSetting::Off),
+                budget,
+                breaker,
+                bulkhead,
+                fallback,
+                hedge,
+                hedge_uses_budget: self.hedge.as_ref().is_some_and(|h| h.budget),
+                surges,
+            },
+            backend: BackendConfig {
+                service_time: self.service_time,
+                service_jitter: self.service_jitter,
+                pool,
+                autoscaled,
+                shed,
+                slowdowns,
+            },
+        })
+    }
+
+    /// The gateway's budget: the retry's table, or the defaults when only
+    /// the hedge asks for one.
+    fn budget_config(&self) -> Result<Option<RetryBudgetConfig>, SettingsError> {
+        let table = match self.retry.as_ref().map(|r| &r.budget) {
+            Some(BudgetSetting::On(table)) => Some(table.clone()),
+            _ if self.hedge.as_ref().is_some_and(|h| h.budget) => Some(BudgetTable::default()),
+            _ => None,
+        };
+        let Some(table) = table else {
+            return Ok(None);
+        };
+        let defaults = RetryBudgetConfig::default();
+        let config = RetryBudgetConfig {
+            max_tokens: table.max_tokens.unwrap_or(defaults.max_tokens),
+            token_ratio: table.token_ratio.unwrap_or(defaults.token_ratio),
+            min_retries_per_sec: table
+                .min_retries_per_sec
+                .unwrap_or(defaults.min_retries_per_sec),
+        };
+        config
+            .validate()
+            .map_err(|e| primitive_error("retry.budget", e, &[]))?;
+        Ok(Some(config))
+    }
+
+    fn pool_config(&self) -> Result<(PoolConfig, bool), SettingsError> {
+        let defaults = PoolConfig::default();
+        let Some(auto) = &self.autoscale else {
+            let fixed = ScalerConfig {
+                min_workers: self.workers,
+                max_workers: self.workers,
+                initial_workers: self.workers,
+                ..ScalerConfig::default()
+            };
+            return Ok((
+                PoolConfig {
+                    scaler: fixed,
+                    max_queue: self.queue,
+                    evaluation_interval: defaults.evaluation_interval,
+                },
+                false,
+            ));
+        };
+        let d = ScalerConfig::default();
+        let scaler = ScalerConfig {
+            min_workers: auto.min_workers.unwrap_or(d.min_workers),
+            max_workers: auto.max_workers.unwrap_or(d.max_workers),
+            initial_workers: self.workers,
+            scale_up_utilisation: auto.scale_up_utilisation.unwrap_or(d.scale_up_utilisation),
+            scale_down_utilisation: auto
+                .scale_down_utilisation
+                .unwrap_or(d.scale_down_utilisation),
+            scale_up_queue_per_worker: auto
+                .scale_up_queue_per_worker
+                .unwrap_or(d.scale_up_queue_per_worker),
+            scale_up_step: auto.scale_up_step.unwrap_or(d.scale_up_step),
+            scale_down_step: auto.scale_down_step.unwrap_or(d.scale_down_step),
+            cooldown: auto.cooldown.unwrap_or(d.cooldown),
+        };
+        let pool = PoolConfig {
+            scaler,
+            max_queue: self.queue,
+            evaluation_interval: auto
+                .evaluation_interval
+                .unwrap_or(defaults.evaluation_interval),
+        };
+        pool.validate().map_err(|e| {
+            if e.field == "initial_workers" {
+                SettingsError::new("workers", e.to_string())
+            } else if e.field == "max_queue" {
+                SettingsError::new("queue", e.to_string())
+            } else {
+                primitive_error("autoscale", e, &[])
+            }
+        })?;
+        Ok((pool, true))
+    }
+}
+
+impl RetrySettings {
+    fn config(&self) -> Result<RetryConfig, SettingsError> {
+        let defaults = RetryConfig::default();
+        let Backoff::Exponential {
+            base,
+            cap,
+            multiplier,
+            jitter,
+        } = Backoff::default()
+        else {
+            unreachable!("the default backoff is exponential")
+        };
+        let base = self.base.unwrap_or(base);
+        let backoff = match self.backoff {
+            BackoffKind::Fixed => {
+                for (key, given) in [
+                    ("cap", self.cap.is_some()),
+                    ("multiplier", self.multiplier.is_some()),
+                    ("jitter", self.jitter.is_some()),
+                ] {
+                    if given {
+                        return Err(SettingsError::new(
+                            format!("retry.{key}"),
+                            "only exponential backoff takes this; fixed backoff waits `base` every time",
+                        ));
+                    }
+                }
+                Backoff::Fixed { delay: base }
+            }
+            BackoffKind::Exponential => Backoff::Exponential {
+                base,
+                cap: self.cap.unwrap_or(cap),
+                multiplier: self.multiplier.unwrap_or(multiplier),
+                jitter: self.jitter.map_or(jitter, Jitter::from),
+            },
+        };
+        let config = RetryConfig {
+            max_attempts: self.max_attempts,
+            max_total: self.max_total.unwrap_or(defaults.max_total),
+            backoff,
+        };
+        config.validate().map_err(|e| {
+            primitive_error(
+                "retry",
+                e,
+                &[
+                    ("backoff.delay", "base"),
+                    ("backoff.base", "base"),
+                    ("backoff.cap", "cap"),
+                    ("backoff.multiplier", "multiplier"),
+                ],
+            )
+        })?;
+        Ok(config)
+    }
+}
+
+impl BreakerSettings {
+    fn config(&self) -> Result<BreakerConfig, SettingsError> {
+        let d = BreakerConfig::default();
+        let config = BreakerConfig {
+            window: self.window.map_or(d.window, |w| w.0),
+            minimum_calls: self.minimum_calls.unwrap_or(d.minimum_calls),
+            failure_rate_threshold: self
+                .failure_rate_threshold
+                .unwrap_or(d.failure_rate_threshold),
+            slow_call_rate_threshold: self
+                .slow_call_rate_threshold
+                .unwrap_or(d.slow_call_rate_threshold),
+            slow_call_duration: self.slow_call_duration.unwrap_or(d.slow_call_duration),
+            open_duration: self.open_duration.unwrap_or(d.open_duration),
+            open_multiplier: self.open_multiplier.unwrap_or(d.open_multiplier),
+            max_open_duration: self.max_open_duration.unwrap_or(
+                d.max_open_duration
+                    .max(self.open_duration.unwrap_or_default()),
+            ),
+            half_open_calls: self.half_open_calls.unwrap_or(d.half_open_calls),
+        };
+        config.validate().map_err(|e| {
+            primitive_error(
+                "breaker",
+                e,
+                &[("window.calls", "window"), ("window.window", "window")],
+            )
+        })?;
+        Ok(config)
+    }
+}
+
+impl BulkheadSettings {
+    fn config(&self) -> Result<BulkheadConfig, SettingsError> {
+        let d = BulkheadConfig::default();
+        let config = BulkheadConfig {
+            max_concurrent: self.max_concurrent.unwrap_or(d.max_concurrent),
+            max_queue: self.max_queue.unwrap_or(d.max_queue),
+            max_wait: self.max_wait.unwrap_or(d.max_wait),
+        };
+        config
+            .validate()
+            .map_err(|e| primitive_error("bulkhead", e, &[]))?;
+        Ok(config)
+    }
+}
+
+impl FallbackSettings {
+    fn plan(&self) -> Result<FallbackPlan, SettingsError> {
+        let d = FallbackConfig::default();
+        let cache = self.mode != FallbackMode::Default;
+        if !cache && (self.max_age.is_some() || self.max_entries.is_some()) {
+            return Err(SettingsError::new(
+                "fallback",
+                "mode \"default\" keeps no cache: max_age and max_entries do not apply",
+            ));
+        }
+        let config = FallbackConfig {
+            max_entries: if cache {
+                self.max_entries.unwrap_or(d.max_entries)
+            } else {
+                0
+            },
+            max_age: self.max_age.unwrap_or(d.max_age),
+        };
+        config
+            .validate()
+            .map_err(|e| primitive_error("fallback", e, &[]))?;
+        Ok(FallbackPlan {
+            config,
+            default_nil: self.mode != FallbackMode::Cache,
+        })
+    }
+}
+
+impl HedgeSettings {
+    fn config(&self) -> Result<HedgeConfig, SettingsError> {
+        let d = HedgeConfig::default();
+        let config = HedgeConfig {
+            delay: self.delay.unwrap_or(d.delay),
+            max_hedges: self.max_hedges.unwrap_or(d.max_hedges),
+        };
+        config
+            .validate()
+            .map_err(|e| primitive_error("hedge", e, &[]))?;
+        Ok(config)
+    }
+}
+
+impl ShedSettings {
+    fn config(&self) -> Result<ShedConfig, SettingsError> {
+        let d = ShedConfig::default();
+        let queue_delay = self.queue_delay.as_ref().map(|q| {
+            let dd = QueueDelay::default();
+            QueueDelay {
+                target: q.target.unwrap_or(dd.target),
+                interval: q.interval.unwrap_or(dd.interval),
+            }
+        });
+        let config = ShedConfig {
+            max_in_flight: self.max_in_flight.unwrap_or(d.max_in_flight),
+            max_queue_depth: self.max_queue_depth.unwrap_or(d.max_queue_depth),
+            queue_delay,
+        };
+        config
+            .validate()
+            .map_err(|e| primitive_error("shed", e, &[]))?;
+        Ok(config)
+    }
+}
+
+impl SurgeSettings {
+    fn check(&self, key: &str, count: usize) -> Result<Surge, SettingsError> {
+        // A single table is `surge`, an array's entries `surge[i]`.
+        let key = if count == 1 { "surge" } else { key };
+        check_duration(
+            &format!("{key}.at"),
+            self.at,
+            Duration::ZERO,
+            MAX_SETTING_DURATION,
+        )?;
+        check_duration(
+            &format!("{key}.duration"),
+            self.duration,
+            Duration::from_millis(1),
+            MAX_SETTING_DURATION,
+        )?;
+        if !(self.rate > 0.0 && self.rate <= MAX_SURGE_RATE) {
+            return Err(SettingsError::new(
+                format!("{key}.rate"),
+                format!(
+                    "expected requests per second in (0, {MAX_SURGE_RATE}], found {}",
+                    self.rate
+                ),
+            ));
+        }
+        check_count(
+            &format!("{key}.keys"),
+            self.keys.into(),
+            1,
+            MAX_SURGE_KEYS.into(),
+        )?;
+        Ok(Surge {
+            at: self.at,
+            duration: self.duration,
+            rate: self.rate,
+            keys: self.keys,
+        })
+    }
+}
+
+impl SlowdownSettings {
+    fn check(&self, key: &str, count: usize, backends: u32) -> Result<Slowdown, SettingsError> {
+        let key = if count == 1 { "slowdown" } else { key };
+        let indices: Vec<u32> = if self.host == "backends" {
+            (0..backends).collect()
+        } else {
+            match (0..backends).find(|i| backend_name(*i) == self.host) {
+                Some(i) => vec![i],
+                None => {
+                    return Err(SettingsError::new(
+                        format!("{key}.host"),
+                        format!(
+                            "unknown host \"{}\": expected \"backends\" or backend-1 to backend-{backends}",
+                            self.host
+                        ),
+                    ))
+                }
+            }
+        };
+        check_duration(
+            &format!("{key}.at"),
+            self.at,
+            Duration::ZERO,
+            MAX_SETTING_DURATION,
+        )?;
+        check_duration(
+            &format!("{key}.duration"),
+            self.duration,
+            Duration::from_millis(1),
+            MAX_SETTING_DURATION,
+        )?;
+        check_duration(
+            &format!("{key}.extra"),
+            self.extra,
+            Duration::from_millis(1),
+            MAX_SETTING_DURATION,
+        )?;
+        Ok(Slowdown {
+            backends: indices,
+            at: self.at,
+            duration: self.duration,
+            extra: self.extra,
+        })
+    }
+}
