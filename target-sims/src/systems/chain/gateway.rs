@@ -37,8 +37,8 @@ use super::link::{BackendLink, LinkError};
 use super::protocol::{BackendReply, GatewayReply, Kind, Request, Status};
 use super::settings::{backend_name, ChainConfig, Routing, Surge};
 use crate::primitives::{
-    BreakerError, Bulkhead, CircuitBreaker, Deadline, Fallback, Hedge, Retry, RetryBudget, Source,
-    Timeout,
+    BreakerError, BreakerState, Bulkhead, CircuitBreaker, Deadline, Fallback, Hedge, Retry,
+    RetryBudget, Source, Timeout,
 };
 use crate::systems::wire::split_lines;
 use harness::history::Value;
@@ -156,6 +156,12 @@ struct Side {
     bulkhead: Option<Bulkhead>,
 }
 
+/// The retry and hedge policies for one destination, sharing its budget.
+struct Policies {
+    retry: Option<Retry<CallError>>,
+    hedge: Option<Hedge>,
+}
+
 /// What one request's calls did.
 #[derive(Default)]
 struct Tally {
@@ -170,8 +176,8 @@ pub struct Gateway {
     config: Arc<ChainConfig>,
     sides: Vec<Side>,
     handlers: Semaphore,
-    retry: Option<Retry<CallError>>,
-    hedge: Option<Hedge>,
+    /// Per destination: one per backend under key routing, else one.
+    policies: Vec<Policies>,
     fallback: Option<Fallback<String, Value>>,
     attempt_timeout: Timeout,
     rotation: Cell<u32>,
@@ -222,32 +228,46 @@ impl Gateway {
                 })
             })
             .collect::<Result<Vec<_>, crate::primitives::ConfigError>>()?;
-        let budget = g
-            .budget
-            .clone()
-            .map(|c| RetryBudget::new("gateway", c))
-            .transpose()?;
-        let retry = match &g.retry {
-            Some(c) => {
-                let jitter_rng = ChaCha8Rng::from_rng(&mut rng);
-                let retry = Retry::new("gateway", c.clone(), jitter_rng)?;
-                Some(match (&budget, g.retry_uses_budget) {
-                    (Some(budget), true) => retry.with_budget(budget.clone()),
-                    _ => retry,
-                })
-            }
-            None => None,
+        // A retry budget protects the service it is spent on: under key
+        // routing each backend is a service of its own (its keys live only
+        // there), so each gets its own budget, and retries of requests for
+        // a healthy backend cannot fund a storm on a sick one.
+        let destinations = match config.routing {
+            Routing::Key => (0..config.backends).map(backend_name).collect(),
+            Routing::RoundRobin => vec!["backends".to_string()],
         };
-        let hedge = match &g.hedge {
-            Some(c) => {
-                let hedge = Hedge::new("gateway", c.clone())?;
-                Some(match (&budget, g.hedge_uses_budget) {
-                    (Some(budget), true) => hedge.with_budget(budget.clone()),
-                    _ => hedge,
-                })
-            }
-            None => None,
-        };
+        let policies = destinations
+            .into_iter()
+            .map(|name| {
+                let budget = g
+                    .budget
+                    .clone()
+                    .map(|c| RetryBudget::new(name.clone(), c))
+                    .transpose()?;
+                let retry = match &g.retry {
+                    Some(c) => {
+                        let jitter_rng = ChaCha8Rng::from_rng(&mut rng);
+                        let retry = Retry::new(name.clone(), c.clone(), jitter_rng)?;
+                        Some(match (&budget, g.retry_uses_budget) {
+                            (Some(budget), true) => retry.with_budget(budget.clone()),
+                            _ => retry,
+                        })
+                    }
+                    None => None,
+                };
+                let hedge = match &g.hedge {
+                    Some(c) => {
+                        let hedge = Hedge::new(name.clone(), c.clone())?;
+                        Some(match (&budget, g.hedge_uses_budget) {
+                            (Some(budget), true) => hedge.with_budget(budget.clone()),
+                            _ => hedge,
+                        })
+                    }
+                    None => None,
+                };
+                Ok(Policies { retry, hedge })
+            })
+            .collect::<Result<Vec<_>, crate::primitives::ConfigError>>()?;
         let fallback = match &g.fallback {
             Some(plan) => {
                 let fallback = Fallback::new("gateway", plan.config.clone())?;
@@ -262,8 +282,7 @@ impl Gateway {
         Ok(Gateway {
             sides,
             handlers: Semaphore::new(g.handlers),
-            retry,
-            hedge,
+            policies,
             fallback,
             attempt_timeout: Timeout::new("gateway", g.attempt_timeout)?,
             rotation: Cell::new(0),
@@ -343,12 +362,16 @@ impl Gateway {
         tally: &Tally,
     ) -> Result<Answer, CallError> {
         let first = self.first_backend(request);
+        let policies = match self.config.routing {
+            Routing::Key => &self.policies[first as usize],
+            Routing::RoundRobin => &self.policies[0],
+        };
         let started = Cell::new(0u32);
-        let attempt = |_| self.with_hedge(request, deadline, first, &started, tally);
+        let attempt = |_| self.with_hedge(policies, request, deadline, first, &started, tally);
         let gave_up = || CallError::Timeout {
             sent: tally.unanswered.get() > 0,
         };
-        match &self.retry {
+        match &policies.retry {
             None => deadline
                 .run(attempt(0))
                 .await
@@ -368,6 +391,7 @@ impl Gateway {
 
     async fn with_hedge(
         &self,
+        policies: &Policies,
         request: &Request,
         deadline: Deadline,
         first: u32,
@@ -379,10 +403,21 @@ impl Gateway {
             started.set(n + 1);
             match self.config.routing {
                 Routing::Key => first,
-                Routing::RoundRobin => (first + n) % self.config.backends,
+                Routing::RoundRobin => {
+                    // The next replica in turn whose breaker admits calls,
+                    // as a load balancer skips ejected hosts; the next
+                    // call of this request continues after it.
+                    let count = self.config.backends;
+                    let turn = first + n;
+                    let skip = (0..count)
+                        .find(|k| self.admits((turn + k) % count))
+                        .unwrap_or(0);
+                    started.set(n + 1 + skip);
+                    (turn + skip) % count
+                }
             }
         };
-        match &self.hedge {
+        match &policies.hedge {
             None => self.call(request, deadline, next(), tally).await,
             Some(hedge) => {
                 hedge
@@ -391,6 +426,14 @@ impl Gateway {
                     .result
             }
         }
+    }
+
+    /// Whether backend `index`'s breaker (if any) would admit a call now.
+    fn admits(&self, index: u32) -> bool {
+        self.sides[index as usize]
+            .breaker
+            .as_ref()
+            .is_none_or(|b| !matches!(b.state(), BreakerState::Open | BreakerState::ForcedOpen))
     }
 
     fn first_backend(&self, request: &Request) -> u32 {
