@@ -20,6 +20,7 @@
 
 use super::protocol::{BackendReply, Request};
 use super::settings::{backend_name, ChainConfig};
+use super::ConnectionCount;
 use crate::primitives::{LoadShedder, ScaledPool};
 use crate::systems::wire::{decode_value, split_lines};
 use harness::history::Value;
@@ -36,6 +37,9 @@ use turmoil::net::{TcpListener, TcpStream};
 
 /// The port every backend listens on.
 pub const BACKEND_PORT: u16 = 9000;
+/// Connections open at once. The gateway uses one per backend, plus one per
+/// stall until the stalled one idles out; more are closed as they arrive.
+pub const MAX_CONNECTIONS: usize = 1024;
 /// A connection without a request for this long is closed: its peer may be
 /// gone for good (a partition leaves a turmoil stream stalled forever).
 pub const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -100,14 +104,25 @@ pub async fn serve(config: Arc<ChainConfig>, index: u32, rng: ChaCha8Rng) -> tur
         config,
     });
     let listener = TcpListener::bind(("0.0.0.0", BACKEND_PORT)).await?;
+    let connections = ConnectionCount::new(MAX_CONNECTIONS);
     loop {
         let (stream, _) = listener.accept().await?;
-        tokio::task::spawn_local(connection(backend.clone(), stream));
+        // Over the cap, the new connection is closed at once.
+        if let Some(place) = connections.enter() {
+            let backend = backend.clone();
+            tokio::task::spawn_local(async move {
+                connection(backend, stream).await;
+                drop(place);
+            });
+        }
     }
 }
 
 /// One gateway connection: requests carry ids, so many are in progress at
-/// once and answered in whatever order they finish.
+/// once and answered in whatever order they finish. Each request gets a
+/// task that is admitted or refused at once, so the tasks waiting here are
+/// bounded by the shedder's and the pool's queues; the gateway's own limits
+/// bound the rest.
 async fn connection(backend: Rc<Backend>, stream: TcpStream) {
     let (mut reader, mut writer) = split_lines(stream);
     let (replies, mut outbox) = mpsc::channel::<String>(REPLY_QUEUE);

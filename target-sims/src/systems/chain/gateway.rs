@@ -36,6 +36,7 @@
 use super::link::{BackendLink, LinkError};
 use super::protocol::{BackendReply, GatewayReply, Kind, Request, Status};
 use super::settings::{backend_name, ChainConfig, Routing, Surge};
+use super::ConnectionCount;
 use crate::primitives::{
     BreakerError, BreakerState, Bulkhead, CircuitBreaker, Deadline, Fallback, Hedge, Retry,
     RetryBudget, Source, Timeout,
@@ -57,6 +58,9 @@ pub const GATEWAY_HOST: &str = "gateway";
 pub const GATEWAY_PORT: u16 = 8000;
 /// A client connection without a request for this long is closed.
 pub const IDLE_CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Client connections open at once (above the harness's cap on logical
+/// clients); more are closed as they arrive.
+pub const MAX_CLIENT_CONNECTIONS: usize = 16_384;
 /// Surge requests in progress at once; arrivals beyond it are dropped and
 /// counted, so a surge cannot grow the gateway's task count without bound.
 pub const MAX_SURGE_IN_FLIGHT: usize = 4096;
@@ -197,9 +201,17 @@ pub async fn serve(config: Arc<ChainConfig>, rng: ChaCha8Rng) -> turmoil::Result
         tokio::task::spawn_local(run_surge(gateway.clone(), surge));
     }
     let listener = TcpListener::bind(("0.0.0.0", GATEWAY_PORT)).await?;
+    let connections = ConnectionCount::new(MAX_CLIENT_CONNECTIONS);
     loop {
         let (stream, _) = listener.accept().await?;
-        tokio::task::spawn_local(gateway.clone().serve_client(stream));
+        // Over the cap, the new connection is closed at once.
+        if let Some(place) = connections.enter() {
+            let gateway = gateway.clone();
+            tokio::task::spawn_local(async move {
+                gateway.serve_client(stream).await;
+                drop(place);
+            });
+        }
     }
 }
 

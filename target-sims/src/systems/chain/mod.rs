@@ -19,6 +19,7 @@
 //! - [`backend`]: the worker pool, shedding, slowdowns and the store.
 //! - [`client`]: the harness's client, one gateway connection each.
 //! - [`protocol`]: the line formats on both hops.
+//! - [`study`]: running a scenario with a setting changed, and measuring.
 //!
 //! Faults name `gateway` and `backend-1` … `backend-N`. Network faults
 //! between the gateway and a backend make that backend slow or unreachable
@@ -32,12 +33,47 @@ pub mod gateway;
 pub mod link;
 pub mod protocol;
 pub mod settings;
+pub mod study;
 
 use harness::target::{parse_settings, Client, ClientEnv, HostEnv, SettingsError, System, Target};
 use settings::{backend_name, ChainConfig, ChainSettings};
 use std::sync::Arc;
 
 pub use gateway::GATEWAY_HOST;
+
+/// Counts a server's open connections against a cap; a connection holds
+/// its place until dropped.
+#[derive(Clone)]
+struct ConnectionCount {
+    open: std::rc::Rc<std::cell::Cell<usize>>,
+    cap: usize,
+}
+
+impl ConnectionCount {
+    fn new(cap: usize) -> ConnectionCount {
+        ConnectionCount {
+            open: Default::default(),
+            cap,
+        }
+    }
+
+    /// A place for one more connection, if under the cap.
+    fn enter(&self) -> Option<ConnectionPlace> {
+        if self.open.get() >= self.cap {
+            return None;
+        }
+        self.open.set(self.open.get() + 1);
+        Some(ConnectionPlace(self.open.clone()))
+    }
+}
+
+struct ConnectionPlace(std::rc::Rc<std::cell::Cell<usize>>);
+
+impl Drop for ConnectionPlace {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
+    }
+}
 
 /// The `chain` target.
 pub struct ChainTarget;
