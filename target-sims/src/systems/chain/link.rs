@@ -113,10 +113,6 @@ impl BackendLink {
         })
     }
 
-    pub fn host(&self) -> &str {
-        &self.host
-    }
-
     /// Sends `line` and waits for its answer. `sent` is set once the
     /// request has gone out, so a caller that gives up knows whether the
     /// backend may have acted on it.

@@ -127,12 +127,6 @@ pub struct ChainSystem {
     config: Arc<ChainConfig>,
 }
 
-impl ChainSystem {
-    pub fn config(&self) -> &ChainConfig {
-        &self.config
-    }
-}
-
 impl System for ChainSystem {
     fn hosts(&self) -> Vec<String> {
         std::iter::once(GATEWAY_HOST.to_string())

@@ -1023,3 +1023,107 @@ impl SlowdownSettings {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str) -> Result<ChainConfig, SettingsError> {
+        let table: toml::Table = toml::from_str(text).expect("valid TOML");
+        harness::target::parse_settings::<ChainSettings>(&table)?.check()
+    }
+
+    #[test]
+    fn no_settings_means_no_primitives_and_a_fixed_pool() {
+        let c = check("").unwrap();
+        assert_eq!(c.backends, DEFAULT_BACKENDS);
+        assert_eq!(c.routing, Routing::Key);
+        let g = &c.gateway;
+        assert!(g.retry.is_none() && g.budget.is_none() && g.breaker.is_none());
+        assert!(g.bulkhead.is_none() && g.fallback.is_none() && g.hedge.is_none());
+        assert!(c.backend.shed.is_none() && !c.backend.autoscaled);
+        let scaler = &c.backend.pool.scaler;
+        assert_eq!(
+            (scaler.min_workers, scaler.max_workers),
+            (DEFAULT_WORKERS, DEFAULT_WORKERS)
+        );
+        assert_eq!(c.backend.pool.max_queue, DEFAULT_QUEUE);
+    }
+
+    #[test]
+    fn primitive_tables_fill_in_the_primitives_defaults() {
+        let c = check(
+            r#"
+            retry = { max_attempts = 5, jitter = "equal" }
+            breaker = { window = "5s", minimum_calls = 4 }
+            fallback = "default"
+            hedge = { budget = true }
+            "#,
+        )
+        .unwrap();
+        let g = &c.gateway;
+        let retry = g.retry.as_ref().unwrap();
+        assert_eq!(retry.max_attempts, 5);
+        let Backoff::Exponential { base, jitter, .. } = retry.backoff else {
+            panic!("exponential by default")
+        };
+        assert_eq!((base, jitter), (Duration::from_millis(100), Jitter::Equal));
+        let breaker = g.breaker.as_ref().unwrap();
+        assert_eq!(
+            breaker.window,
+            SlidingWindow::Time {
+                window: Duration::from_secs(5)
+            }
+        );
+        assert_eq!(breaker.failure_rate_threshold, 0.5);
+        let fallback = g.fallback.as_ref().unwrap();
+        assert!(fallback.default_nil);
+        assert_eq!(fallback.config.max_entries, 0, "no cache in default mode");
+        // Only the hedge asked for a budget: it gets the defaults.
+        assert_eq!(g.budget, Some(RetryBudgetConfig::default()));
+        assert!(g.hedge_uses_budget && !g.retry_uses_budget);
+    }
+
+    #[test]
+    fn windows_can_be_one_table_or_many() {
+        let c = check(
+            r#"
+            slowdown = [
+              { host = "backends", at = "1s", duration = "2s", extra = "10ms" },
+              { host = "backend-2", at = "2s", duration = "2s", extra = "5ms" },
+            ]
+            surge = { at = "1s", duration = "1s", rate = 10.0 }
+            "#,
+        )
+        .unwrap();
+        let b = &c.backend;
+        let ms = Duration::from_millis;
+        assert_eq!(b.slowdown_at(0, ms(1500)), ms(10));
+        assert_eq!(b.slowdown_at(1, ms(2500)), ms(15));
+        assert_eq!(b.slowdown_at(1, ms(3500)), ms(5));
+        assert_eq!(b.slowdown_at(2, ms(3000)), Duration::ZERO);
+        assert_eq!(c.gateway.surges.len(), 1);
+        let e = check(
+            r#"surge = [{ at = "1s", duration = "1s", rate = 1.0 }, { at = "1s", duration = "1s", rate = -1.0 }]"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "surge[1].rate");
+    }
+
+    #[test]
+    fn fixed_backoff_takes_only_a_base() {
+        let c = check(r#"retry = { backoff = "fixed", base = "30ms" }"#).unwrap();
+        assert_eq!(
+            c.gateway.retry.unwrap().backoff,
+            Backoff::Fixed {
+                delay: Duration::from_millis(30)
+            }
+        );
+        assert_eq!(
+            check(r#"retry = { backoff = "fixed", jitter = "full" }"#)
+                .unwrap_err()
+                .key,
+            "retry.jitter"
+        );
+    }
+}
