@@ -18,8 +18,8 @@
 //! and end of each overload episode — from the first refused request to the
 //! first request served `OVERLOAD_QUIET` after the last refusal.
 
+use super::config::{backend_name, ChainConfig};
 use super::protocol::{BackendReply, Request};
-use super::settings::{backend_name, ChainConfig};
 use super::ConnectionCount;
 use crate::primitives::{LoadShedder, ScaledPool};
 use crate::systems::wire::{decode_value, split_lines};

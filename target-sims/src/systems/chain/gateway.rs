@@ -33,9 +33,10 @@
 //! started`, `surge ended`, and the backend links' connection changes. The
 //! primitives add their own (`primitive::breaker`, …).
 
+use super::config::{backend_name, ChainConfig, Surge};
 use super::link::{BackendLink, LinkError};
 use super::protocol::{BackendReply, GatewayReply, Kind, Request, Status};
-use super::settings::{backend_name, ChainConfig, Routing, Surge};
+use super::settings::Routing;
 use super::ConnectionCount;
 use crate::primitives::{
     BreakerError, BreakerState, Bulkhead, CircuitBreaker, Deadline, Fallback, Hedge, Retry,

@@ -13,7 +13,8 @@
 //! `[target]` turns it on, so a scenario can show what each one buys by
 //! failing without it.
 //!
-//! - [`settings`]: the `[target]` keys and their checks.
+//! - [`settings`]: the `[target]` keys, as written.
+//! - [`config`]: their checks, and the primitives' configurations.
 //! - [`gateway`]: request handling and the policies' nesting.
 //! - [`link`]: the gateway's multiplexed connection to a backend.
 //! - [`backend`]: the worker pool, shedding, slowdowns and the store.
@@ -29,14 +30,16 @@
 
 pub mod backend;
 pub mod client;
+pub mod config;
 pub mod gateway;
 pub mod link;
 pub mod protocol;
 pub mod settings;
 pub mod study;
 
+use config::{backend_name, ChainConfig};
 use harness::target::{parse_settings, Client, ClientEnv, HostEnv, SettingsError, System, Target};
-use settings::{backend_name, ChainConfig, ChainSettings};
+use settings::ChainSettings;
 use std::sync::Arc;
 
 pub use gateway::GATEWAY_HOST;
