@@ -14,5 +14,6 @@ use harness::target::Registry;
 pub fn registry() -> Registry {
     Registry::new()
         .with_target(systems::register::RegisterTarget)
+        .with_target(systems::chain::ChainTarget)
         .with_bundled_scenarios(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))
 }

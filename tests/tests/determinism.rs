@@ -13,7 +13,12 @@ use std::sync::Arc;
 
 #[test]
 fn the_same_seed_gives_byte_identical_reports_in_two_processes() {
-    for scenario in ["register-isolate", "register-swarm"] {
+    for scenario in [
+        "register-isolate",
+        "register-swarm",
+        "chain-breaker-partition",
+        "chain-retry-storm",
+    ] {
         let a = scratch(&format!("det-a-{scenario}"));
         let b = scratch(&format!("det-b-{scenario}"));
         for dir in [&a, &b] {

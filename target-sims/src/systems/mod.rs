@@ -1,4 +1,5 @@
 //! Systems under test, each adapted to the harness's target interface.
 
+pub mod chain;
 pub mod register;
 pub mod wire;
