@@ -58,6 +58,7 @@ pub fn run(scenario: &Scenario, seed: u64) -> SeedRun {
     let loaded = LoadedScenario {
         scenario: scenario.clone(),
         path: None,
+        overrides: Vec::new(),
         prepared,
     };
     execute(&loaded, seed, &ExecOptions::default())
