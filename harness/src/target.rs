@@ -36,6 +36,12 @@ pub trait Target: Send + Sync {
         ""
     }
 
+    /// The realistic bugs this target can switch on, each caught by some
+    /// bundled scenario (see `chaos bugs`).
+    fn planted_bugs(&self) -> Vec<PlantedBug> {
+        Vec::new()
+    }
+
     /// Validates the settings and builds the system. `settings` holds every
     /// key of the scenario's `[target]` table except `system`; unknown keys
     /// must be rejected.
@@ -54,6 +60,20 @@ pub trait System: Send + Sync {
     /// per process number (a client whose operation ended in `info` is
     /// replaced by a fresh one, as in Jepsen).
     fn client(&self, process: u64, env: &ClientEnv) -> Box<dyn Client>;
+}
+
+/// A bug a target can switch on through its settings, so the harness can
+/// prove it catches it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlantedBug {
+    /// Short name, e.g. `ack-before-fsync`.
+    pub name: &'static str,
+    /// What goes wrong, in a sentence.
+    pub description: &'static str,
+    /// `--set` overrides that switch it on, e.g. `target.bug=ack-before-fsync`.
+    pub overrides: &'static [&'static str],
+    /// The invariant expected to catch it (`linearizable`, `durability`, …).
+    pub caught_by: &'static str,
 }
 
 /// What a client reports for one operation.

@@ -20,8 +20,8 @@ use crate::systems::wire::{decode_value, encode_value, LineConn};
 use harness::duration::serde_text;
 use harness::history::{Op, OpKind, Outcome, Value};
 use harness::target::{
-    parse_settings, Client, ClientEnv, Completion, HostEnv, LocalBoxFuture, SettingsError, System,
-    Target,
+    parse_settings, Client, ClientEnv, Completion, HostEnv, LocalBoxFuture, PlantedBug,
+    SettingsError, System, Target,
 };
 use serde::Deserialize;
 use std::cell::RefCell;
@@ -89,6 +89,15 @@ impl Target for RegisterTarget {
          service_time = \"0ms\"\n\
          # Planted bug: resend writes and cas after they may have been applied.\n\
          retry_unsafe = false\n"
+    }
+
+    fn planted_bugs(&self) -> Vec<PlantedBug> {
+        vec![PlantedBug {
+            name: "blind-retry",
+            description: "the client resends writes and cas after a timeout, so a late or repeated copy is applied",
+            overrides: &["target.retry_unsafe=true"],
+            caught_by: "linearizable",
+        }]
     }
 
     fn configure(&self, settings: &toml::Table) -> Result<Arc<dyn System>, SettingsError> {
