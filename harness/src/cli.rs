@@ -91,6 +91,19 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// The planted-bug gate: run every planted bug of every target against
+    /// the bundled scenarios and show which invariant catches it, and when.
+    Bugs {
+        /// Only these targets (default: all).
+        #[arg(long = "target")]
+        targets: Vec<String>,
+        /// Seeds tried per bug and scenario.
+        #[arg(long, default_value_t = crate::gate::DEFAULT_MAX_SEEDS)]
+        max_seeds: u64,
+        /// Worker threads (default: every core).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+    },
     /// Combine the results of shard runs into one suite report.
     Merge {
         /// Report folders of the shards (each holds a results.json).
@@ -189,6 +202,11 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             &report,
         ),
         Command::Merge { dirs, report_dir } => merge(&dirs, &report_dir),
+        Command::Bugs {
+            targets,
+            max_seeds,
+            jobs,
+        } => bugs(registry, &targets, max_seeds, jobs),
         Command::CheckHistory {
             model,
             max_states,
@@ -547,6 +565,44 @@ fn check_history(model: &str, max_states: Option<u64>, files: &[PathBuf]) -> Res
         }
     }
     Ok(worst)
+}
+
+fn bugs(
+    registry: &Registry,
+    targets: &[String],
+    max_seeds: u64,
+    jobs: Option<usize>,
+) -> Result<u8, String> {
+    for t in targets {
+        if registry.get(t).is_none() {
+            return Err(format!(
+                "unknown target \"{t}\": expected one of {}",
+                registry.names().join(", ")
+            ));
+        }
+    }
+    let dir = scenario_dir(registry).ok_or("no scenarios folder found")?;
+    let mut scenarios = Vec::new();
+    for path in scenario_files(&dir)? {
+        scenarios.push(load(&path, registry, &[]).map_err(|e| e.to_string())?);
+    }
+    let threads =
+        jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let results = crate::gate::run(registry, &scenarios, targets, max_seeds, threads);
+    print!("{}", crate::gate::table(&results));
+    let program = program();
+    for r in &results {
+        if let Some(c) = &r.caught {
+            println!("{} {}: {program} {}", r.target, r.bug, c.replay);
+        }
+    }
+    let all = results.iter().all(|r| r.caught_as_expected());
+    if !all {
+        println!(
+            "some planted bugs were not caught by their expected checker within {max_seeds} seeds"
+        );
+    }
+    Ok(if all { EXIT_PASS } else { EXIT_FAIL })
 }
 
 fn merge(dirs: &[PathBuf], out: &Path) -> Result<u8, String> {

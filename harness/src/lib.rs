@@ -17,6 +17,7 @@ pub mod check;
 pub mod cli;
 pub mod coverage;
 pub mod duration;
+pub mod gate;
 pub mod history;
 pub mod plan;
 pub mod record;

@@ -90,6 +90,29 @@ impl Target for ChainTarget {
         "clients -> gateway -> backend workers over TCP; retry, breaker, bulkhead, fallback, hedge, shedding, autoscaling"
     }
 
+    fn planted_bugs(&self) -> Vec<harness::target::PlantedBug> {
+        vec![
+            harness::target::PlantedBug {
+                name: "unbudgeted-retries",
+                description: "retries without a retry budget multiply load during a slowdown and keep the backends saturated after it ends",
+                overrides: &["target.retry.budget=false"],
+                caught_by: "availability",
+            },
+            harness::target::PlantedBug {
+                name: "breaker-stuck-open",
+                description: "a breaker whose open duration outlasts the outage keeps rejecting calls after the heal",
+                overrides: &["target.breaker.open_duration=20s"],
+                caught_by: "availability",
+            },
+            harness::target::PlantedBug {
+                name: "lockstep-backoff",
+                description: "exponential backoff without jitter: contending clients retry in lockstep",
+                overrides: &["target.retry.jitter=none"],
+                caught_by: "availability",
+            },
+        ]
+    }
+
     fn settings_template(&self) -> &'static str {
         "# Topology and routing: \"key\" (each key on one backend) or \"round-robin\" (replicas).\n\
          backends = 3\n\

@@ -1,0 +1,42 @@
+//! The planted-bug gate: every planted bug of every target is caught by the
+//! bundled suite, by the invariant expected to catch it, within the seed
+//! limit; the table says where and when.
+
+mod common;
+use common::*;
+
+#[test]
+fn every_planted_bug_is_caught_by_its_expected_checker() {
+    let out = chaos(&["bugs"]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 0, "{text}\n{}", stderr(&out));
+    assert!(
+        text.contains(
+            "| register | blind-retry | linearizable | linearizable | register-lost-replies |"
+        ),
+        "{text}"
+    );
+    for bug in [
+        "unbudgeted-retries",
+        "breaker-stuck-open",
+        "lockstep-backoff",
+    ] {
+        assert!(
+            text.contains(&format!("| chain | {bug} | availability | availability |")),
+            "{text}"
+        );
+    }
+    assert!(!text.contains("NOT CAUGHT"), "{text}");
+    // Each catch comes with the command that replays it.
+    assert!(
+        text.contains("replay scenarios/register-lost-replies.toml --seed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_gate_rejects_an_unknown_target() {
+    let out = chaos(&["bugs", "--target", "etcd"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("unknown target \"etcd\""));
+}
