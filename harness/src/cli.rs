@@ -73,6 +73,10 @@ enum Command {
         /// pair, for CI matrices; combine the shards with `chaos merge`.
         #[arg(long, value_parser = suite::parse_shard, value_name = "K/N")]
         shard: Option<(u64, u64)>,
+        /// Shrink every failing seed (at most this many) to a minimal
+        /// scenario, written beside its report as shrunk.toml.
+        #[arg(long, value_name = "MAX_FAILURES", num_args = 0..=1, default_missing_value = "5")]
+        shrink: Option<usize>,
         /// Stop starting new seeds after this much wall-clock time
         /// (e.g. "10m"); seeds already running finish.
         #[arg(long, value_parser = crate::duration::parse_duration, value_name = "DURATION")]
@@ -122,6 +126,22 @@ enum Command {
         /// Print the timeline of faults, host events, logs and operations.
         #[arg(long)]
         trace: bool,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Shrink a failing seed to a minimal scenario that fails the same way.
+    Shrink {
+        /// Scenario file or name.
+        scenario: String,
+        #[arg(long)]
+        seed: u64,
+        /// Where to write the shrunk scenario (default:
+        /// REPORT_DIR/<scenario>/seed-<S>/shrunk.toml).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Most candidate runs.
+        #[arg(long, default_value_t = crate::shrink::DEFAULT_MAX_RUNS)]
+        max_runs: usize,
         #[command(flatten)]
         report: ReportArgs,
     },
@@ -188,6 +208,7 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             seed_range,
             jobs,
             shard,
+            shrink,
             time_budget,
             report,
         } => run(
@@ -197,6 +218,7 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             Sweep {
                 jobs,
                 shard,
+                shrink,
                 time_budget,
             },
             &report,
@@ -219,6 +241,13 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             report,
         } => replay(registry, &scenario, seed, trace, &report),
         Command::Check { files } => check(registry, &files),
+        Command::Shrink {
+            scenario,
+            seed,
+            out,
+            max_runs,
+            report,
+        } => shrink(registry, &scenario, seed, out, max_runs, &report),
         Command::New {
             name,
             target,
@@ -370,6 +399,7 @@ struct SeedChoice {
 struct Sweep {
     jobs: Option<usize>,
     shard: Option<(u64, u64)>,
+    shrink: Option<usize>,
     time_budget: Option<std::time::Duration>,
 }
 
@@ -491,6 +521,29 @@ fn run(
     };
     let summary = write_suite(&report_args.report_dir, &suite_results);
     print_suite(&summary, &program);
+    if let Some(max) = sweep.shrink {
+        println!();
+        for failure in summary.failures.iter().take(max) {
+            let Some(loaded) = loaded.iter().find(|l| l.scenario.name == failure.scenario) else {
+                continue;
+            };
+            let out = report::run_dir(&report_args.report_dir, &failure.scenario, failure.seed)
+                .join("shrunk.toml");
+            match shrink_one(
+                registry,
+                loaded,
+                failure.seed,
+                &out,
+                crate::shrink::DEFAULT_MAX_RUNS,
+            ) {
+                Ok(text) => print!("{text}"),
+                Err(err) => println!(
+                    "{} seed {}: could not shrink: {err}",
+                    failure.scenario, failure.seed
+                ),
+            }
+        }
+    }
     Ok(if summary.all_passed() {
         EXIT_PASS
     } else {
@@ -521,6 +574,64 @@ fn write_suite(dir: &Path, results: &SuiteResults) -> SuiteSummary {
         }
     }
     summary
+}
+
+/// Shrinks one seed, writes the file, and returns what to print.
+fn shrink_one(
+    registry: &Registry,
+    loaded: &LoadedScenario,
+    seed: u64,
+    out: &Path,
+    max_runs: usize,
+) -> Result<String, String> {
+    let shrunk = crate::shrink::shrink(loaded, seed, registry, max_runs)?;
+    let source = loaded
+        .path
+        .as_ref()
+        .map_or(loaded.scenario.name.clone(), |p| p.display().to_string());
+    let out_text = out.display().to_string();
+    let file = crate::shrink::to_file(&shrunk, &source, &out_text)?;
+    report::write_atomic(out, file.as_bytes())
+        .map_err(|e| format!("cannot write {out_text}: {e}"))?;
+    Ok(format!(
+        "shrunk {} seed {seed} in {} runs; still fails {}
+  before: {}
+  after:  {}
+  wrote {out_text}
+  replay: {} replay {out_text} --seed {seed}
+",
+        loaded.scenario.name,
+        shrunk.runs,
+        shrunk.invariant,
+        shrunk.before,
+        shrunk.after,
+        program()
+    ))
+}
+
+fn shrink(
+    registry: &Registry,
+    arg: &str,
+    seed: u64,
+    out: Option<PathBuf>,
+    max_runs: usize,
+    report_args: &ReportArgs,
+) -> Result<u8, String> {
+    let path = resolve(arg, registry)?;
+    let loaded = load(&path, registry, &report_args.set).map_err(|e| e.to_string())?;
+    let out = out.unwrap_or_else(|| {
+        report::run_dir(&report_args.report_dir, &loaded.scenario.name, seed).join("shrunk.toml")
+    });
+    match shrink_one(registry, &loaded, seed, &out, max_runs) {
+        Ok(text) => {
+            print!("{text}");
+            Ok(EXIT_PASS)
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            Ok(EXIT_FAIL)
+        }
+    }
 }
 
 fn check_history(model: &str, max_states: Option<u64>, files: &[PathBuf]) -> Result<u8, String> {

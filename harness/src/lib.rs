@@ -24,6 +24,7 @@ pub mod record;
 pub mod report;
 pub mod scenario;
 pub mod seed;
+pub mod shrink;
 pub mod sim;
 pub mod suite;
 pub mod target;
