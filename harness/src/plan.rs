@@ -175,6 +175,7 @@ pub struct Plan {
     pub latency: Duration,
     #[serde(with = "serde_text")]
     pub jitter: Duration,
+    pub tcp_capacity: usize,
     pub workload: WorkloadSpec,
     /// For random plans: the fault kinds this seed's swarm switched on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -245,6 +246,7 @@ pub fn expand(scenario: &Scenario, topology: &Topology, seed: u64) -> Plan {
         drain: scenario.simulation.drain,
         latency: scenario.network.latency,
         jitter: scenario.network.jitter,
+        tcp_capacity: scenario.network.tcp_capacity,
         workload: scenario.workload.clone(),
         enabled_fault_kinds: enabled,
         events,

@@ -82,7 +82,8 @@ impl ScenarioBuilder {
     }
 
     pub fn latency(mut self, latency: Duration, jitter: Duration) -> Self {
-        self.scenario.network = NetworkSpec { latency, jitter };
+        self.scenario.network.latency = latency;
+        self.scenario.network.jitter = jitter;
         self
     }
 

@@ -128,6 +128,22 @@ pub struct NetworkSpec {
     /// from an exponential distribution and caps it here).
     #[serde(with = "serde_text", default)]
     pub jitter: Duration,
+    /// Messages a TCP socket buffers, and connections a listener queues
+    /// before accepting them. turmoil panics when a listener's queue
+    /// overflows (a real kernel would drop the SYN); the run then fails
+    /// with that message, so raise this for scenarios with thousands of
+    /// connections.
+    #[serde(default = "default_tcp_capacity")]
+    pub tcp_capacity: usize,
+}
+
+/// Default [`NetworkSpec::tcp_capacity`] (turmoil's own default is 64).
+pub const DEFAULT_TCP_CAPACITY: usize = 1024;
+/// Cap on [`NetworkSpec::tcp_capacity`].
+pub const MAX_TCP_CAPACITY: usize = 1 << 20;
+
+fn default_tcp_capacity() -> usize {
+    DEFAULT_TCP_CAPACITY
 }
 
 fn default_latency() -> Duration {
@@ -139,6 +155,7 @@ impl Default for NetworkSpec {
         NetworkSpec {
             latency: default_latency(),
             jitter: Duration::ZERO,
+            tcp_capacity: DEFAULT_TCP_CAPACITY,
         }
     }
 }

@@ -120,6 +120,13 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
     };
 
     validate_simulation(&scenario.simulation)?;
+    let capacity = scenario.network.tcp_capacity;
+    if capacity == 0 || capacity > MAX_TCP_CAPACITY {
+        return Err(ScenarioError::at_key(
+            "network.tcp_capacity",
+            format!("expected 1 to {MAX_TCP_CAPACITY}, found {capacity}"),
+        ));
+    }
     validate_workload(&scenario.workload)?;
     validate_faults(scenario, &topology)?;
     validate_invariants(&scenario.invariants)?;

@@ -143,6 +143,7 @@ fn simulate(
         .simulation_duration(plan.duration + plan.drain + plan.tick * 4)
         .min_message_latency(plan.latency)
         .max_message_latency(plan.latency + plan.jitter)
+        .tcp_capacity(plan.tcp_capacity)
         .build();
 
     system.install(&mut sim, &HostEnv { seed });
