@@ -288,21 +288,7 @@ fn load(
     registry: &Registry,
     overrides: &[String],
 ) -> Result<LoadedScenario, ScenarioError> {
-    let scenario = scenario::load_file(path, registry)?;
-    let scenario = scenario::apply_overrides(&scenario, overrides).map_err(|mut e| {
-        e.file = Some(path.to_path_buf());
-        e
-    })?;
-    let prepared = scenario::validate(&scenario, registry).map_err(|mut e| {
-        e.file = Some(path.to_path_buf());
-        e
-    })?;
-    Ok(LoadedScenario {
-        scenario,
-        path: Some(path.to_path_buf()),
-        overrides: overrides.to_vec(),
-        prepared,
-    })
+    LoadedScenario::from_file(path, overrides, registry)
 }
 
 /// Resolves a command-line scenario argument: a file path, or the name of

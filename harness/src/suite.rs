@@ -46,6 +46,27 @@ impl LoadedScenario {
             prepared,
         })
     }
+
+    /// A scenario file with `--set` overrides applied; errors name the file.
+    pub fn from_file(
+        path: &Path,
+        overrides: &[String],
+        registry: &crate::target::Registry,
+    ) -> Result<LoadedScenario, crate::scenario::ScenarioError> {
+        let in_file = |mut e: crate::scenario::ScenarioError| {
+            e.file = Some(path.to_path_buf());
+            e
+        };
+        let scenario = crate::scenario::load_file(path, registry)?;
+        let scenario = crate::scenario::apply_overrides(&scenario, overrides).map_err(in_file)?;
+        let prepared = crate::scenario::validate(&scenario, registry).map_err(in_file)?;
+        Ok(LoadedScenario {
+            scenario,
+            path: Some(path.to_path_buf()),
+            overrides: overrides.to_vec(),
+            prepared,
+        })
+    }
 }
 
 /// Everything one seed produced.

@@ -10,13 +10,7 @@ use std::time::Duration;
 fn run(builder: ScenarioBuilder, seed: u64) -> SeedRun {
     let registry = target_sims::registry();
     let scenario = builder.build();
-    let prepared = harness::scenario::validate(&scenario, &registry).expect("valid scenario");
-    let loaded = LoadedScenario {
-        scenario,
-        path: None,
-        overrides: Vec::new(),
-        prepared,
-    };
+    let loaded = LoadedScenario::from_scenario(scenario, &registry).expect("valid scenario");
     execute(&loaded, seed, &ExecOptions::default())
 }
 
@@ -79,16 +73,8 @@ fn bundled(name: &str, overrides: &[&str]) -> LoadedScenario {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../scenarios")
         .join(format!("{name}.toml"));
-    let scenario = harness::scenario::load_file(&path, &registry).unwrap();
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-    let scenario = harness::scenario::apply_overrides(&scenario, &overrides).unwrap();
-    let prepared = harness::scenario::validate(&scenario, &registry).unwrap();
-    LoadedScenario {
-        scenario,
-        path: Some(path),
-        overrides,
-        prepared,
-    }
+    LoadedScenario::from_file(&path, &overrides, &registry).unwrap()
 }
 
 #[test]

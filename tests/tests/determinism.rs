@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use harness::scenario::{validate, ScenarioBuilder};
+use harness::scenario::ScenarioBuilder;
 use harness::suite::{execute, ExecOptions, LoadedScenario};
 use harness::target::{
     Client, ClientEnv, Completion, HostEnv, LocalBoxFuture, Registry, SettingsError, System, Target,
@@ -114,13 +114,7 @@ fn check_determinism_names_the_first_divergent_event() {
         .duration(std::time::Duration::from_secs(1))
         .clients(1)
         .build();
-    let prepared = validate(&scenario, &registry).unwrap();
-    let loaded = LoadedScenario {
-        scenario,
-        path: None,
-        overrides: Vec::new(),
-        prepared,
-    };
+    let loaded = LoadedScenario::from_scenario(scenario, &registry).expect("valid scenario");
     let options = ExecOptions {
         check_determinism: true,
         ..Default::default()

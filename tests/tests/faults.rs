@@ -20,13 +20,7 @@ const MS: fn(u64) -> Duration = Duration::from_millis;
 
 fn run_with(registry: &Registry, builder: ScenarioBuilder, seed: u64) -> SeedRun {
     let scenario = builder.build();
-    let prepared = harness::scenario::validate(&scenario, registry).expect("valid scenario");
-    let loaded = LoadedScenario {
-        scenario,
-        path: None,
-        overrides: Vec::new(),
-        prepared,
-    };
+    let loaded = LoadedScenario::from_scenario(scenario, registry).expect("valid scenario");
     execute(&loaded, seed, &ExecOptions::default())
 }
 

@@ -74,13 +74,7 @@ impl Client for FragileClient {
 fn loaded(builder: ScenarioBuilder) -> LoadedScenario {
     let registry = Registry::new().with_target(Fragile);
     let scenario = builder.build();
-    let prepared = harness::scenario::validate(&scenario, &registry).unwrap();
-    LoadedScenario {
-        scenario,
-        path: None,
-        overrides: Vec::new(),
-        prepared,
-    }
+    LoadedScenario::from_scenario(scenario, &registry).expect("valid scenario")
 }
 
 #[test]
