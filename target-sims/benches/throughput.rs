@@ -120,6 +120,25 @@ fn bare_turmoil(seed: u64) -> u64 {
 }
 
 fn main() {
+    // For instruction counts, which noise does not touch:
+    //   BENCH_PART=harness valgrind --tool=callgrind target/release/deps/throughput-*
+    //   BENCH_PART=bare    valgrind --tool=callgrind target/release/deps/throughput-*
+    // runs only one side of the overhead pair, three times.
+    if let Ok(part) = std::env::var("BENCH_PART") {
+        let steady = steady();
+        for seed in 1..=3 {
+            match part.as_str() {
+                "harness" => {
+                    execute(&steady, seed, &ExecOptions::default());
+                }
+                "bare" => {
+                    bare_turmoil(seed);
+                }
+                other => panic!("BENCH_PART is harness or bare, not {other}"),
+            }
+        }
+        return;
+    }
     // `cargo bench` passes --bench; a plain `cargo test` run of benches
     // should stay quick.
     let quick = !std::env::args().any(|a| a == "--bench");
