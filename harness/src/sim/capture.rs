@@ -65,8 +65,16 @@ impl Subscriber for CaptureSubscriber {
     }
 
     fn enabled(&self, meta: &Metadata<'_>) -> bool {
+        // This must agree with `register_callsite`: while one thread is
+        // still registering a callsite, tracing answers `sometimes` to every
+        // other thread and asks here instead. Deciding differently here let
+        // turmoil's own events into a trace now and then, so the same seed
+        // could give a different trace hash when runs share a process.
         if meta.is_span() {
-            return meta.name() == "node";
+            return meta.name() == "node" && is_turmoil(meta);
+        }
+        if is_turmoil(meta) || *meta.level() == Level::TRACE {
+            return false;
         }
         LEVEL.with(|l| l.get().is_some_and(|max| *meta.level() <= max))
     }
