@@ -15,7 +15,9 @@
 
 pub mod check;
 pub mod cli;
+pub mod clock;
 pub mod coverage;
+pub mod disk;
 pub mod duration;
 pub mod gate;
 pub mod history;

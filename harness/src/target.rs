@@ -165,6 +165,17 @@ impl HostEnv {
     pub fn host_rng(&self, host: &str) -> ChaCha8Rng {
         self.seed.stream(&format!("host/{host}"))
     }
+
+    /// The host's disk (see [`crate::disk`] for its durability model and
+    /// faults). Use it from inside that host's software only.
+    pub fn disk(&self, host: &str) -> crate::disk::Disk {
+        crate::disk::Disk::new(host)
+    }
+
+    /// The host's wall clock, which clock faults can jump and skew.
+    pub fn clock(&self, host: &str) -> crate::clock::WallClock {
+        crate::clock::WallClock::new(host)
+    }
 }
 
 /// What clients get from the harness.

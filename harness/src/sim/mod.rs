@@ -135,7 +135,8 @@ fn simulate(
         let total = plan.duration + plan.drain;
         (total.as_nanos() / plan.tick.as_nanos().max(1)) as u64 + 1
     };
-    let mut sim = turmoil::Builder::new()
+    let mut builder = turmoil::Builder::new();
+    builder
         .rng_seed(seed.turmoil())
         .epoch(fixed_epoch())
         .tick_duration(plan.tick)
@@ -143,8 +144,10 @@ fn simulate(
         .simulation_duration(plan.duration + plan.drain + plan.tick * 4)
         .min_message_latency(plan.latency)
         .max_message_latency(plan.latency + plan.jitter)
-        .tcp_capacity(plan.tcp_capacity)
-        .build();
+        .tcp_capacity(plan.tcp_capacity);
+    // Power loss tears pending writes at block granularity (see `disk`).
+    builder.fs().block_size(crate::disk::TORN_WRITE_BLOCK_BYTES);
+    let mut sim = builder.build();
 
     system.install(&mut sim, &HostEnv { seed });
     let shared = workload::Shared::new(plan.clone(), system, seed);
