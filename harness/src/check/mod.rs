@@ -9,6 +9,7 @@
 pub mod availability;
 pub mod convergence;
 pub mod durability;
+pub mod jobs;
 pub mod linearizability;
 
 use crate::history::Event;
@@ -165,6 +166,9 @@ pub fn run_all(scenario: &Scenario, plan: &Plan, record: &RunRecord) -> Vec<Verd
     }
     if invariants.durability.is_some() {
         verdicts.push(durability::check(&ops, &record.history.events));
+    }
+    if let Some(spec) = &invariants.jobs {
+        verdicts.push(jobs::check(&ops, &record.history.events, plan, spec));
     }
     if invariants.convergence.is_some() {
         verdicts.push(convergence::check(&plan.servers, &record.replica_states));

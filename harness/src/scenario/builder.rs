@@ -162,6 +162,14 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Checks the job queue invariants with this processing-delay bound.
+    pub fn jobs(mut self, max_processing_delay: Duration) -> Self {
+        self.scenario.invariants.jobs = Some(JobsSpec {
+            max_processing_delay,
+        });
+        self
+    }
+
     pub fn linearizable(mut self, model: impl Into<String>) -> Self {
         self.scenario.invariants.linearizable = Some(LinearizableSpec {
             model: model.into(),

@@ -569,6 +569,8 @@ pub struct InvariantsSpec {
     pub durability: Option<DurabilitySpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub convergence: Option<ConvergenceSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<JobsSpec>,
 }
 
 impl InvariantsSpec {
@@ -577,6 +579,7 @@ impl InvariantsSpec {
             && self.linearizable.is_none()
             && self.durability.is_none()
             && self.convergence.is_none()
+            && self.jobs.is_none()
     }
 }
 
@@ -591,6 +594,34 @@ pub struct DurabilitySpec {}
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConvergenceSpec {}
+
+/// Default bound of `[invariants.jobs] max_processing_delay`.
+pub const DEFAULT_MAX_PROCESSING_DELAY: Duration = Duration::from_secs(5);
+
+/// `[invariants.jobs]`: a job queue processes every acknowledged job,
+/// applies each job's effect exactly once, and does so promptly once the
+/// faults are over. Needs `workload.final_read = true`: the final read of
+/// each key returns that queue's effect ledger (see [`crate::check::jobs`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsSpec {
+    /// Longest a job may wait from its acknowledged enqueue (or from the
+    /// end of the last fault that overlapped its wait) to its effect.
+    #[serde(with = "serde_text", default = "default_max_processing_delay")]
+    pub max_processing_delay: Duration,
+}
+
+fn default_max_processing_delay() -> Duration {
+    DEFAULT_MAX_PROCESSING_DELAY
+}
+
+impl Default for JobsSpec {
+    fn default() -> Self {
+        JobsSpec {
+            max_processing_delay: DEFAULT_MAX_PROCESSING_DELAY,
+        }
+    }
+}
 
 /// `[invariants.availability]`: request success ratios, recovery, latency.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -162,6 +162,12 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
             "needs a final read of every key: set workload.final_read = true",
         ));
     }
+    if scenario.invariants.jobs.is_some() && !scenario.workload.final_read {
+        return Err(ScenarioError::at_key(
+            "invariants.jobs",
+            "needs the effect ledger read after the run: set workload.final_read = true",
+        ));
+    }
     Ok(Prepared { system, topology })
 }
 
@@ -423,6 +429,14 @@ fn validate_invariants(inv: &InvariantsSpec) -> Result<(), ScenarioError> {
                     format!("expected a number of attempts per request >= 1, found {x}"),
                 ));
             }
+        }
+    }
+    if let Some(j) = &inv.jobs {
+        if j.max_processing_delay.is_zero() {
+            return Err(ScenarioError::at_key(
+                "invariants.jobs.max_processing_delay",
+                "must be greater than zero",
+            ));
         }
     }
     if let Some(l) = &inv.linearizable {
