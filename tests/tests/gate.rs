@@ -26,6 +26,16 @@ fn every_planted_bug_is_caught_by_its_expected_checker() {
             "{text}"
         );
     }
+    for bug in [
+        "ack-on-receive",
+        "non-idempotent",
+        "short-visibility-timeout",
+    ] {
+        assert!(
+            text.contains(&format!("| queue | {bug} | jobs | jobs |")),
+            "{text}"
+        );
+    }
     assert!(!text.contains("NOT CAUGHT"), "{text}");
     // Each catch comes with the command that replays it.
     assert!(
