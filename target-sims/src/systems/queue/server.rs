@@ -82,7 +82,13 @@ async fn recover(config: Arc<QueueConfig>, disk: Disk) -> std::io::Result<Queue>
     let (log, records) = RecordLog::open(disk.clone(), LOG).await?;
     let epoch_path = format!("{DATA_DIR}/{EPOCH}");
     let previous: u64 = match disk.read(&epoch_path).await {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().parse().unwrap_or(0),
+        // Never restart the epoch: tokens would repeat and fencing break.
+        Ok(bytes) => String::from_utf8_lossy(&bytes)
+            .trim()
+            .parse()
+            .map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, "epoch file corrupt")
+            })?,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => 0,
         Err(err) => return Err(err),
     };
@@ -233,6 +239,10 @@ impl Queue {
             }
             let key = entry.key.clone();
             self.sequence += 1;
+            assert!(
+                self.sequence < 1 << 32,
+                "lease sequence overflowed into the epoch bits"
+            );
             let token = (self.epoch << 32) | self.sequence;
             if self.config.ack_on_receive {
                 // The bug: handing a job out is taken as its completion.

@@ -119,8 +119,8 @@ impl Slot {
                 self.complete(&lease).await;
                 return;
             }
-            Ok("fenced") => return,
-            // Unreachable or unsure: leave the job to its lease timeout.
+            // Fenced (the store logged that), unreachable or unsure:
+            // leave the job to its lease timeout.
             _ => return,
         }
         tokio::time::sleep(self.service_time()).await;
