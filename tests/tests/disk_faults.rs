@@ -312,8 +312,12 @@ fn run_seed(builder: ScenarioBuilder, seed: u64) -> SeedRun {
     execute(&loaded, seed, &ExecOptions::default())
 }
 
+/// Seed 1, or `DISK_SEED=N` to check the assertions hold for other seeds.
 fn run(builder: ScenarioBuilder) -> SeedRun {
-    run_seed(builder, 1)
+    run_seed(
+        builder,
+        std::env::var("DISK_SEED").map_or(1, |s| s.parse().unwrap()),
+    )
 }
 
 /// One client appending and reading on `n1`, 10 s.
@@ -454,6 +458,7 @@ fn io_errors_hit_only_the_chosen_calls_with_their_probability() {
 #[test]
 fn a_full_disk_rejects_appends_beyond_its_capacity_and_keeps_serving_reads() {
     const RECORD: usize = 700;
+    const FIT: usize = 25;
     let r =
         run(log("enospc")
             .setting("record_bytes", RECORD as i64)
@@ -461,7 +466,7 @@ fn a_full_disk_rejects_appends_beyond_its_capacity_and_keeps_serving_reads() {
                 at: S(1),
                 duration: Some(S(5)),
                 host: "n1".into(),
-                capacity_bytes: 10 * RECORD as u64,
+                capacity_bytes: (FIT * RECORD) as u64,
             }));
     let ops = ops(&r);
     let appends_before_end: Vec<_> = ops
@@ -472,14 +477,24 @@ fn a_full_disk_rejects_appends_beyond_its_capacity_and_keeps_serving_reads() {
         .iter()
         .filter(|o| o.outcome == Outcome::Ok)
         .count();
-    assert_eq!(acked, 10, "exactly capacity / record size fit");
-    assert!(appends_before_end
+    assert_eq!(acked, FIT, "exactly capacity / record size fit");
+    let first_full = appends_before_end
         .iter()
-        .any(|o| o.error.as_deref() == Some("enospc")));
-    let reads = in_window(&ops, S(3), MS(5900));
-    for read in reads.iter().filter(|o| o.f == OpKind::Read) {
+        .find(|o| o.error.as_deref() == Some("enospc"))
+        .expect("appends beyond the capacity fail")
+        .invoke_ns;
+    assert!(
+        first_full > S(1).as_nanos() as u64,
+        "not full before the fault"
+    );
+    let reads: Vec<_> = in_window(&ops, Duration::from_nanos(first_full), MS(5900))
+        .into_iter()
+        .filter(|o| o.f == OpKind::Read)
+        .collect();
+    assert!(!reads.is_empty());
+    for read in reads {
         assert_eq!(read.outcome, Outcome::Ok);
-        assert_eq!(values_read(read).len(), 10);
+        assert_eq!(values_read(&read).len(), FIT);
     }
     assert!(
         all_ok(&in_window(&ops, MS(6010), S(10))),
