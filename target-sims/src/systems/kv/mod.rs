@@ -95,7 +95,7 @@ impl Target for KvTarget {
             },
             PlantedBug {
                 name: "double-vote",
-                description: "a vote request of the current term clears the recorded vote, so two leaders can win one term",
+                description: "a vote request is granted without checking the vote already cast in its term, so two candidates can win one term",
                 overrides: &["target.bug=double-vote"],
                 caught_by: "linearizable",
             },

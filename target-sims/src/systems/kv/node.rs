@@ -598,17 +598,12 @@ impl Node {
                     granted: false,
                 };
             }
-        } else if v.term == self.meta.term && self.config.bug(Bug::DoubleVote) {
-            // The planted bug: `>=` where `>` was meant, so a second
-            // candidate of the same term finds the vote cleared.
-            self.meta.voted_for = None;
-            if !matches!(self.role, Role::Follower) {
-                self.step_down();
-            }
         }
         let up_to_date =
             (v.last_term, v.last_index) >= (self.log.last_term(), self.log.last_index());
-        let free = self.meta.voted_for.is_none_or(|c| c == v.candidate);
+        // The planted bug forgets to look at the vote already cast.
+        let free = self.meta.voted_for.is_none_or(|c| c == v.candidate)
+            || self.config.bug(Bug::DoubleVote);
         let mut granted = v.term == self.meta.term && up_to_date && free && !self.meta.untrusted;
         if granted {
             self.meta.voted_for = Some(v.candidate);
@@ -645,6 +640,12 @@ impl Node {
     /// means refuse.
     async fn accept_leader(&mut self, term: u64, leader: usize) -> bool {
         if self.broken.is_some() || term < self.meta.term {
+            return false;
+        }
+        if term == self.meta.term && self.is_leader() {
+            // Impossible while each term has one leader; refusing keeps a
+            // leader from silently following a rival of its own term.
+            tracing::warn!(target: "kv", host = %self.host, term, rival = %KvConfig::host(leader), "another leader in my term");
             return false;
         }
         if !self.follow_term(term).await {

@@ -33,8 +33,8 @@ pub enum Bug {
     /// A node that believes it is the leader answers reads from its own
     /// state, without confirming with a quorum that it still leads.
     StaleRead,
-    /// A vote request of the current term clears the recorded vote (a `>=`
-    /// where `>` was meant), so a follower can vote twice in one term.
+    /// A vote request is granted without looking at the vote already cast
+    /// in its term, so a replica can vote for two candidates of one term.
     DoubleVote,
 }
 
