@@ -38,6 +38,12 @@ pub const FAULT_KINDS: &[&str] = &[
     "crash",
     "bounce",
     "pause",
+    "disk-error",
+    "disk-full",
+    "disk-corrupt",
+    "disk-slow",
+    "clock-jump",
+    "clock-drift",
 ];
 
 /// The kind of fault an action starts, if it starts one.
@@ -50,6 +56,12 @@ pub fn fault_kind(action: &FaultAction) -> Option<&'static str> {
         FaultAction::Crash { .. } => "crash",
         FaultAction::Bounce { .. } => "bounce",
         FaultAction::Pause { .. } => "pause",
+        FaultAction::DiskError { .. } => "disk-error",
+        FaultAction::DiskFull { .. } => "disk-full",
+        FaultAction::DiskCorrupt { .. } => "disk-corrupt",
+        FaultAction::DiskSlow { .. } => "disk-slow",
+        FaultAction::ClockJump { .. } => "clock-jump",
+        FaultAction::ClockDrift { .. } => "clock-drift",
         _ => return None,
     })
 }

@@ -3,24 +3,55 @@
 //! # Durability model
 //!
 //! Each server host has its own disk, kept by turmoil's simulated filesystem
-//! (`unstable-fs`). A write lands in the host's page cache and is *pending*;
-//! [`Disk::sync`] makes a file's data durable (and its directory entry, so a
-//! new or renamed file survives too). A crash (power loss) throws away every
-//! pending write — tearing multi-block writes at [`TORN_WRITE_BLOCK_BYTES`]
-//! granularity, so a prefix of whole blocks may survive — and deletes files
-//! that were never synced; a bounce (process restart) keeps everything, as
-//! the kernel would. Beyond that, a scenario schedules faults per host and
-//! per time window, which this layer applies on every call: I/O errors,
-//! a full disk, corrupted reads and slow I/O.
+//! (`unstable-fs`). A write (`write`, `append`, `truncate`) lands in the
+//! host's page cache and is *pending*; [`Disk::sync`] makes that file's data
+//! durable, and its directory entry, so a new file survives too.
+//! `create_dir_all`, `rename` and `remove` sync their directory themselves,
+//! so they are durable when they return (a renamed file's *data* is still
+//! only as durable as its last sync). A crash (power loss) throws away every
+//! pending write — a pending write to a file whose entry is durable is torn
+//! at [`TORN_WRITE_BLOCK_BYTES`] granularity: a random number of its leading
+//! whole blocks, from none to all, survives — and deletes files that were
+//! never synced; a bounce (process restart) keeps everything, as the kernel
+//! would. Nothing is ever flushed behind the target's back.
+//!
+//! On top of that, a scenario schedules faults per host and per time window
+//! ([`crate::host_faults`]), applied on every call:
+//!
+//! - `disk-slow`: every async call first sleeps the fault's `latency` in
+//!   simulated time (the largest, if several overlap).
+//! - `disk-error`: a call of a covered kind — `read` (`read`, `list`),
+//!   `write` (`write`, `append`, `truncate`, `rename`, `remove`,
+//!   `create_dir_all`) or `sync` — fails with `probability` before touching
+//!   the disk, with an [`io::ErrorKind::Other`] error reading `EIO`. Nothing
+//!   of a failed call happened.
+//! - `disk-full`: a `write`, `append` or `truncate` that would take the
+//!   host's used bytes (the sum of its files' lengths, pending data
+//!   included) beyond the capacity fails with
+//!   [`io::ErrorKind::StorageFull`] (ENOSPC) and writes nothing; calls that
+//!   add no bytes (shrinking, removing, renaming, syncing) still work.
+//! - `disk-corrupt`: a `read` returns its data with one bit flipped, chosen
+//!   uniformly, with `probability` per call; the stored data is unchanged,
+//!   so a re-read may come back clean. Empty reads are never corrupted.
+//!
+//! Every injected error, rejection and corruption is an `info` event (target
+//! `disk`) in the run's trace.
 //!
 //! Targets get a [`Disk`] from [`crate::target::HostEnv::disk`] inside their
 //! host software and use only it (never `std::fs`), so every fault applies.
 
+use crate::host_faults;
+use crate::scenario::DiskOp;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// turmoil tears pending writes on crash in blocks of this size.
 pub const TORN_WRITE_BLOCK_BYTES: u64 = 512;
+
+/// Cap on the files and directories a `disk-full` check visits when it
+/// counts a host's used bytes; past it the count is what it has seen.
+pub const MAX_ACCOUNTED_ENTRIES: usize = 100_000;
 
 /// One host's disk. Cheap to clone; every call must happen inside that
 /// host's software (turmoil picks the filesystem of the running host).
@@ -45,27 +76,48 @@ impl Disk {
     /// synced).
     pub async fn create_dir_all(&self, dir: impl AsRef<Path>) -> io::Result<()> {
         use turmoil::fs::shim::std::fs;
-        fs::create_dir_all(dir.as_ref())?;
-        fs::sync_dir(dir.as_ref())
+        let dir = dir.as_ref();
+        self.enter(DiskOp::Write, "create_dir_all", dir).await?;
+        fs::create_dir_all(dir)?;
+        fs::sync_dir(dir)
     }
 
     /// The whole content of a file (`NotFound` if it does not exist).
     pub async fn read(&self, path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
-        turmoil::fs::shim::std::fs::read(path.as_ref())
+        let path = path.as_ref();
+        self.enter(DiskOp::Read, "read", path).await?;
+        let mut data = turmoil::fs::shim::std::fs::read(path)?;
+        if let Some(bit) = host_faults::with_host(&self.host, |h| h.corrupt(&mut data)).flatten() {
+            tracing::info!(
+                target: "disk",
+                path = %path.display(),
+                byte = bit / 8,
+                bit = bit % 8,
+                "corrupted a read"
+            );
+        }
+        Ok(data)
     }
 
     /// Replaces a file's content (pending until [`Disk::sync`]).
     pub async fn write(&self, path: impl AsRef<Path>, data: &[u8]) -> io::Result<()> {
-        turmoil::fs::shim::std::fs::write(path.as_ref(), data)
+        let path = path.as_ref();
+        self.enter(DiskOp::Write, "write", path).await?;
+        let old_len = file_len(path);
+        self.check_space("write", path, (data.len() as u64).saturating_sub(old_len))?;
+        turmoil::fs::shim::std::fs::write(path, data)
     }
 
     /// Appends to a file, creating it if needed (pending until synced).
     pub async fn append(&self, path: impl AsRef<Path>, data: &[u8]) -> io::Result<()> {
         use std::io::Write;
+        let path = path.as_ref();
+        self.enter(DiskOp::Write, "append", path).await?;
+        self.check_space("append", path, data.len() as u64)?;
         let mut file = turmoil::fs::shim::std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(path.as_ref())?;
+            .open(path)?;
         file.write_all(data)
     }
 
@@ -73,6 +125,7 @@ impl Disk {
     pub async fn sync(&self, path: impl AsRef<Path>) -> io::Result<()> {
         use turmoil::fs::shim::std::fs;
         let path = path.as_ref();
+        self.enter(DiskOp::Sync, "sync", path).await?;
         fs::OpenOptions::new().read(true).open(path)?.sync_all()?;
         fs::sync_dir(parent(path))
     }
@@ -81,6 +134,7 @@ impl Disk {
     /// which this does.
     pub async fn rename(&self, from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
         use turmoil::fs::shim::std::fs;
+        self.enter(DiskOp::Write, "rename", from.as_ref()).await?;
         fs::rename(from.as_ref(), to.as_ref())?;
         fs::sync_dir(parent(to.as_ref()))
     }
@@ -88,25 +142,34 @@ impl Disk {
     /// Removes a file (durably).
     pub async fn remove(&self, path: impl AsRef<Path>) -> io::Result<()> {
         use turmoil::fs::shim::std::fs;
+        self.enter(DiskOp::Write, "remove", path.as_ref()).await?;
         fs::remove_file(path.as_ref())?;
         fs::sync_dir(parent(path.as_ref()))
     }
 
     /// Shortens (or extends with zeros) a file, pending until synced.
     pub async fn truncate(&self, path: impl AsRef<Path>, len: u64) -> io::Result<()> {
-        turmoil::fs::shim::std::fs::OpenOptions::new()
+        let path = path.as_ref();
+        self.enter(DiskOp::Write, "truncate", path).await?;
+        let file = turmoil::fs::shim::std::fs::OpenOptions::new()
             .write(true)
-            .open(path.as_ref())?
-            .set_len(len)
+            .open(path)?;
+        self.check_space("truncate", path, len.saturating_sub(file_len(path)))?;
+        file.set_len(len)
     }
 
+    /// Whether a file or directory exists (never faulted: it cannot fail).
     pub fn exists(&self, path: impl AsRef<Path>) -> bool {
         turmoil::fs::shim::std::fs::exists(path.as_ref())
     }
 
     /// The file names in a directory, sorted (empty if it does not exist).
+    /// A `read` for `disk-error` faults; not delayed by `disk-slow` (it is
+    /// not async).
     pub fn list(&self, dir: impl AsRef<Path>) -> io::Result<Vec<String>> {
-        let entries = match turmoil::fs::shim::std::fs::read_dir(dir.as_ref()) {
+        let dir = dir.as_ref();
+        self.check_error(DiskOp::Read, "list", dir)?;
+        let entries = match turmoil::fs::shim::std::fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(err) => return Err(err),
@@ -118,6 +181,101 @@ impl Disk {
         names.sort();
         Ok(names)
     }
+
+    /// The bytes this host's files take: the sum of their lengths, pending
+    /// data included (what a `disk-full` fault compares with its capacity).
+    pub fn used_bytes(&self) -> u64 {
+        used_bytes()
+    }
+
+    /// Before a call of kind `op`: waits out any `disk-slow` latency, then
+    /// fails with EIO if a `disk-error` fault says so.
+    async fn enter(&self, op: DiskOp, call: &'static str, path: &Path) -> io::Result<()> {
+        let latency =
+            host_faults::with_host(&self.host, |h| h.disk_latency()).unwrap_or(Duration::ZERO);
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        self.check_error(op, call, path)
+    }
+
+    fn check_error(&self, op: DiskOp, call: &'static str, path: &Path) -> io::Result<()> {
+        if host_faults::with_host(&self.host, |h| h.draw_disk_error(op)).unwrap_or(false) {
+            tracing::info!(target: "disk", call, path = %path.display(), "injected EIO");
+            return Err(io::Error::other(format!(
+                "input/output error (EIO) on {call} {}: disk-error fault",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Fails with ENOSPC if adding `added_bytes` would take the host past
+    /// an active `disk-full` capacity.
+    fn check_space(&self, call: &'static str, path: &Path, added_bytes: u64) -> io::Result<()> {
+        if added_bytes == 0 {
+            return Ok(());
+        }
+        let Some(capacity) = host_faults::with_host(&self.host, |h| h.capacity_bytes()).flatten()
+        else {
+            return Ok(());
+        };
+        let used = used_bytes();
+        if used.saturating_add(added_bytes) <= capacity {
+            return Ok(());
+        }
+        tracing::info!(
+            target: "disk",
+            call,
+            path = %path.display(),
+            used,
+            added = added_bytes,
+            capacity,
+            "rejected a write: disk full"
+        );
+        Err(io::Error::new(
+            io::ErrorKind::StorageFull,
+            format!(
+                "no space left on device (ENOSPC) on {call} {}: {used} bytes used + {added_bytes} > capacity {capacity} (disk-full fault)",
+                path.display()
+            ),
+        ))
+    }
+}
+
+/// A file's current length, pending writes included (0 if it does not
+/// exist).
+fn file_len(path: &Path) -> u64 {
+    turmoil::fs::shim::std::fs::metadata(path).map_or(0, |m| if m.is_file() { m.len() } else { 0 })
+}
+
+/// The sum of the current host's file lengths, walking its whole tree
+/// (at most [`MAX_ACCOUNTED_ENTRIES`] entries). Walking, rather than
+/// keeping a count, stays right whatever turmoil does to pending data at a
+/// crash (dropped, torn, orphaned files deleted).
+fn used_bytes() -> u64 {
+    use turmoil::fs::shim::std::fs;
+    let mut total = 0u64;
+    let mut visited = 0usize;
+    let mut dirs = vec![PathBuf::from("/")];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            visited += 1;
+            if visited > MAX_ACCOUNTED_ENTRIES {
+                return total;
+            }
+            let path = entry.path();
+            match fs::metadata(&path) {
+                Ok(m) if m.is_dir() => dirs.push(path),
+                Ok(m) => total += m.len(),
+                Err(_) => {}
+            }
+        }
+    }
+    total
 }
 
 fn parent(path: &Path) -> PathBuf {

@@ -174,6 +174,123 @@ impl<'de> Deserialize<'de> for DurationRange {
     }
 }
 
+/// What a signed duration string must look like, for error messages.
+pub const SIGNED_DURATION_EXPECTED: &str =
+    "a signed duration such as \"-5s\", \"+10s\" or \"300ms\" (units: ns, us, ms, s, m, h)";
+
+/// A span of time that may be negative, as clock offsets are: written
+/// `"-5s"`, `"+10s"` or `"300ms"` (no sign means forwards). Nanoseconds in
+/// an `i64`, so about ±292 years.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SignedDuration {
+    nanos: i64,
+}
+
+impl SignedDuration {
+    pub const ZERO: SignedDuration = SignedDuration { nanos: 0 };
+
+    pub const fn from_nanos(nanos: i64) -> SignedDuration {
+        SignedDuration { nanos }
+    }
+
+    pub const fn from_millis(ms: i64) -> SignedDuration {
+        SignedDuration {
+            nanos: ms * 1_000_000,
+        }
+    }
+
+    pub const fn from_secs(secs: i64) -> SignedDuration {
+        SignedDuration {
+            nanos: secs * 1_000_000_000,
+        }
+    }
+
+    pub const fn as_nanos(self) -> i64 {
+        self.nanos
+    }
+
+    pub const fn is_negative(self) -> bool {
+        self.nanos < 0
+    }
+
+    pub const fn is_zero(self) -> bool {
+        self.nanos == 0
+    }
+
+    /// The absolute value.
+    pub fn magnitude(self) -> Duration {
+        Duration::from_nanos(self.nanos.unsigned_abs())
+    }
+}
+
+impl fmt::Display for SignedDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_signed_duration(*self))
+    }
+}
+
+/// Parses `"-5s"`, `"+10s"`, `"300ms"`.
+pub fn parse_signed_duration(text: &str) -> Result<SignedDuration, String> {
+    let trimmed = text.trim();
+    let (negative, rest) = match trimmed.as_bytes().first() {
+        Some(b'-') => (true, &trimmed[1..]),
+        Some(b'+') => (false, &trimmed[1..]),
+        _ => (false, trimmed),
+    };
+    let magnitude = parse_duration(rest)
+        .map_err(|_| format!("\"{text}\" is not {SIGNED_DURATION_EXPECTED}"))?;
+    let nanos = i64::try_from(magnitude.as_nanos())
+        .map_err(|_| format!("signed duration \"{text}\" is too large"))?;
+    Ok(SignedDuration::from_nanos(if negative {
+        -nanos
+    } else {
+        nanos
+    }))
+}
+
+/// `-5s`, `+10s`, `0s`: an explicit sign unless zero, then the exact
+/// spelling of [`format_duration`].
+pub fn format_signed_duration(d: SignedDuration) -> String {
+    let sign = match d.nanos.signum() {
+        -1 => "-",
+        1 => "+",
+        _ => "",
+    };
+    format!("{sign}{}", format_duration(d.magnitude()))
+}
+
+impl Serialize for SignedDuration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_signed_duration(*self))
+    }
+}
+
+impl<'de> Deserialize<'de> for SignedDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = SignedDuration;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(SIGNED_DURATION_EXPECTED)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<SignedDuration, E> {
+                parse_signed_duration(v).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<SignedDuration, E> {
+                Err(E::custom(format!(
+                    "bare number {v}: expected {SIGNED_DURATION_EXPECTED}"
+                )))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<SignedDuration, E> {
+                Err(E::custom(format!(
+                    "bare number {v}: expected {SIGNED_DURATION_EXPECTED}"
+                )))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +312,34 @@ mod tests {
         assert!(parse_duration("5 parsecs")
             .unwrap_err()
             .contains("unknown unit"));
+    }
+
+    #[test]
+    fn signed_durations_parse_with_either_sign_and_round_trip() {
+        assert_eq!(
+            parse_signed_duration("-5s").unwrap(),
+            SignedDuration::from_secs(-5)
+        );
+        assert_eq!(
+            parse_signed_duration("+10s").unwrap(),
+            SignedDuration::from_secs(10)
+        );
+        assert_eq!(
+            parse_signed_duration("300ms").unwrap(),
+            SignedDuration::from_millis(300)
+        );
+        for text in ["-5s", "+10s", "+300ms", "0s", "-1500ms"] {
+            let d = parse_signed_duration(text).unwrap();
+            assert_eq!(format_signed_duration(d), text);
+        }
+        assert!(parse_signed_duration("-5")
+            .unwrap_err()
+            .contains("signed duration"));
+        assert!(parse_signed_duration("--5s").is_err());
+        assert!(parse_signed_duration("5 parsecs").is_err());
+        assert!(parse_signed_duration("3000000h")
+            .unwrap_err()
+            .contains("too large"));
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod disk;
 pub mod duration;
 pub mod gate;
 pub mod history;
+pub mod host_faults;
 pub mod plan;
 pub mod record;
 pub mod report;

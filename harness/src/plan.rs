@@ -7,9 +7,9 @@
 //! of its own, so a plan can be printed, stored in a report, edited and
 //! replayed exactly.
 
-use crate::duration::{format_duration, serde_text};
+use crate::duration::{format_duration, serde_text, DurationRange, SignedDuration};
 use crate::scenario::{
-    FaultEventSpec, RandomFaultKind, RandomFaultsSpec, Scenario, Topology, WorkloadSpec,
+    DiskOp, FaultEventSpec, RandomFaultKind, RandomFaultsSpec, Scenario, Topology, WorkloadSpec,
 };
 use crate::seed::Seed;
 use rand::seq::SliceRandom;
@@ -80,8 +80,56 @@ pub enum FaultAction {
     Resume {
         host: String,
     },
-    /// The end of a random storm: every partition, latency and loss fault
-    /// removed, every paused host resumed, every crashed host restarted.
+    /// EIO on the hosts' disk calls of kinds `ops`, each failing with
+    /// `probability`.
+    DiskError {
+        id: FaultId,
+        hosts: Vec<String>,
+        ops: Vec<DiskOp>,
+        probability: f64,
+    },
+    /// ENOSPC once a call would take a host's used bytes past the capacity.
+    DiskFull {
+        id: FaultId,
+        hosts: Vec<String>,
+        capacity_bytes: u64,
+    },
+    /// One bit flipped in the data a read returns, with `probability`.
+    DiskCorrupt {
+        id: FaultId,
+        hosts: Vec<String>,
+        probability: f64,
+    },
+    /// Every disk call takes `latency` longer.
+    DiskSlow {
+        id: FaultId,
+        hosts: Vec<String>,
+        #[serde(with = "serde_text")]
+        latency: Duration,
+    },
+    /// Ends one disk fault (any of the four kinds).
+    EndDiskFault {
+        id: FaultId,
+    },
+    /// The hosts' wall clocks jump by `offset`.
+    ClockJump {
+        id: FaultId,
+        hosts: Vec<String>,
+        offset: SignedDuration,
+    },
+    /// The hosts' wall clocks run at `1 + rate` times real speed.
+    ClockDrift {
+        id: FaultId,
+        hosts: Vec<String>,
+        rate: f64,
+    },
+    /// Ends one clock fault: the offset it caused is removed.
+    EndClockFault {
+        id: FaultId,
+    },
+    /// The end of a random storm: every partition, latency, loss, disk and
+    /// clock fault removed, every paused host resumed, every crashed host
+    /// restarted.
     HealAll,
 }
 
@@ -124,8 +172,56 @@ impl FaultAction {
             FaultAction::Bounce { host, .. } => format!("bounce {host}"),
             FaultAction::Pause { host, .. } => format!("pause {host}"),
             FaultAction::Resume { host } => format!("resume {host}"),
+            FaultAction::DiskError {
+                hosts,
+                ops,
+                probability,
+                ..
+            } => format!(
+                "disk-error {} ({} p={probability:.2})",
+                set(hosts),
+                ops.iter()
+                    .map(|op| op.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            FaultAction::DiskFull {
+                hosts,
+                capacity_bytes,
+                ..
+            } => format!("disk-full {} (capacity {capacity_bytes} bytes)", set(hosts)),
+            FaultAction::DiskCorrupt {
+                hosts, probability, ..
+            } => format!("disk-corrupt {} (p={probability:.2})", set(hosts)),
+            FaultAction::DiskSlow { hosts, latency, .. } => {
+                format!("disk-slow {} (+{})", set(hosts), format_duration(*latency))
+            }
+            FaultAction::EndDiskFault { id } => format!("end disk fault #{id}"),
+            FaultAction::ClockJump { hosts, offset, .. } => {
+                format!("clock-jump {} ({offset})", set(hosts))
+            }
+            FaultAction::ClockDrift { hosts, rate, .. } => {
+                format!("clock-drift {} (rate {rate:+.2})", set(hosts))
+            }
+            FaultAction::EndClockFault { id } => format!("end clock fault #{id}"),
             FaultAction::HealAll => "heal all".into(),
         }
+    }
+
+    /// Whether this action starts or ends a disk or clock fault (applied
+    /// to [`crate::host_faults`] rather than to turmoil).
+    pub fn is_host_fault(&self) -> bool {
+        matches!(
+            self,
+            FaultAction::DiskError { .. }
+                | FaultAction::DiskFull { .. }
+                | FaultAction::DiskCorrupt { .. }
+                | FaultAction::DiskSlow { .. }
+                | FaultAction::EndDiskFault { .. }
+                | FaultAction::ClockJump { .. }
+                | FaultAction::ClockDrift { .. }
+                | FaultAction::EndClockFault { .. }
+        )
     }
 }
 
@@ -372,6 +468,71 @@ impl PlanBuilder {
             FaultEventSpec::Resume { host, .. } => {
                 (FaultAction::Resume { host: host.clone() }, None)
             }
+            FaultEventSpec::DiskError {
+                host,
+                ops,
+                probability,
+                ..
+            } => {
+                let mut ops = ops.clone();
+                ops.sort();
+                ops.dedup();
+                (
+                    FaultAction::DiskError {
+                        id,
+                        hosts: resolve(std::slice::from_ref(host)),
+                        ops,
+                        probability: *probability,
+                    },
+                    Some(FaultAction::EndDiskFault { id }),
+                )
+            }
+            FaultEventSpec::DiskFull {
+                host,
+                capacity_bytes,
+                ..
+            } => (
+                FaultAction::DiskFull {
+                    id,
+                    hosts: resolve(std::slice::from_ref(host)),
+                    capacity_bytes: *capacity_bytes,
+                },
+                Some(FaultAction::EndDiskFault { id }),
+            ),
+            FaultEventSpec::DiskCorrupt {
+                host, probability, ..
+            } => (
+                FaultAction::DiskCorrupt {
+                    id,
+                    hosts: resolve(std::slice::from_ref(host)),
+                    probability: *probability,
+                },
+                Some(FaultAction::EndDiskFault { id }),
+            ),
+            FaultEventSpec::DiskSlow { host, latency, .. } => (
+                FaultAction::DiskSlow {
+                    id,
+                    hosts: resolve(std::slice::from_ref(host)),
+                    latency: *latency,
+                },
+                Some(FaultAction::EndDiskFault { id }),
+            ),
+            FaultEventSpec::ClockJump { host, offset, .. } => (
+                FaultAction::ClockJump {
+                    id,
+                    hosts: resolve(std::slice::from_ref(host)),
+                    offset: *offset,
+                },
+                Some(FaultAction::EndClockFault { id }),
+            ),
+            FaultEventSpec::ClockDrift { host, rate, .. } => (
+                FaultAction::ClockDrift {
+                    id,
+                    hosts: resolve(std::slice::from_ref(host)),
+                    rate: *rate,
+                },
+                Some(FaultAction::EndClockFault { id }),
+            ),
         };
         self.push(at, start);
         if let (Some(duration), Some(end)) = (spec.duration(), end) {
@@ -495,10 +656,116 @@ impl PlanBuilder {
                         self.push(t, FaultAction::Bounce { id, host: server });
                     }
                 }
+                // The kinds below draw their parameters only when chosen, so
+                // adding them shifted no seed of a scenario without them.
+                RandomFaultKind::DiskError => {
+                    let mut ops = random.disk_error_ops.clone();
+                    ops.sort();
+                    ops.dedup();
+                    let probability = uniform_f64(rng, random.disk_error_probability);
+                    self.push(
+                        t,
+                        FaultAction::DiskError {
+                            id,
+                            hosts: vec![server],
+                            ops,
+                            probability,
+                        },
+                    );
+                    self.push(end, FaultAction::EndDiskFault { id });
+                }
+                RandomFaultKind::DiskFull => {
+                    let [lo, hi] = random.disk_capacity_bytes;
+                    let capacity_bytes = if hi > lo {
+                        rng.random_range(lo..=hi)
+                    } else {
+                        lo
+                    };
+                    self.push(
+                        t,
+                        FaultAction::DiskFull {
+                            id,
+                            hosts: vec![server],
+                            capacity_bytes,
+                        },
+                    );
+                    self.push(end, FaultAction::EndDiskFault { id });
+                }
+                RandomFaultKind::DiskCorrupt => {
+                    let probability = uniform_f64(rng, random.disk_corrupt_probability);
+                    self.push(
+                        t,
+                        FaultAction::DiskCorrupt {
+                            id,
+                            hosts: vec![server],
+                            probability,
+                        },
+                    );
+                    self.push(end, FaultAction::EndDiskFault { id });
+                }
+                RandomFaultKind::DiskSlow => {
+                    let DurationRange { low, high } = random.disk_latency;
+                    let latency = to_ms(uniform(rng, low, high)).clamp(low, high);
+                    self.push(
+                        t,
+                        FaultAction::DiskSlow {
+                            id,
+                            hosts: vec![server],
+                            latency,
+                        },
+                    );
+                    self.push(end, FaultAction::EndDiskFault { id });
+                }
+                RandomFaultKind::ClockJump => {
+                    let [lo, hi] = random.clock_offset;
+                    let offset = if hi > lo {
+                        let nanos = rng.random_range(lo.as_nanos()..=hi.as_nanos());
+                        // Whole milliseconds read better in a plan.
+                        SignedDuration::from_millis(nanos / 1_000_000).clamp(lo, hi)
+                    } else {
+                        lo
+                    };
+                    self.push(
+                        t,
+                        FaultAction::ClockJump {
+                            id,
+                            hosts: vec![server],
+                            offset,
+                        },
+                    );
+                    self.push(end, FaultAction::EndClockFault { id });
+                }
+                RandomFaultKind::ClockDrift => {
+                    let rate = uniform_f64(rng, random.clock_drift);
+                    self.push(
+                        t,
+                        FaultAction::ClockDrift {
+                            id,
+                            hosts: vec![server],
+                            rate,
+                        },
+                    );
+                    self.push(end, FaultAction::EndClockFault { id });
+                }
             }
             t += uniform(rng, random.interval.low, random.interval.high);
         }
         self.push(storm_end, FaultAction::HealAll);
+    }
+}
+
+/// Rounded to the nearest millisecond, so plans read `85ms`, not
+/// `85511348ns`.
+fn to_ms(d: Duration) -> Duration {
+    Duration::from_millis(((d.as_nanos() + 500_000) / 1_000_000) as u64)
+}
+
+/// A uniform draw from `[low, high]` (`low` when the range is empty).
+fn uniform_f64(rng: &mut ChaCha8Rng, [low, high]: [f64; 2]) -> f64 {
+    if high > low {
+        rng.random_range(low..=high)
+    } else {
+        low
     }
 }
 
@@ -570,7 +837,13 @@ fn fault_windows(events: &[PlanEvent]) -> Vec<FaultWindow> {
             | FaultAction::Latency { id, .. }
             | FaultAction::Loss { id, .. }
             | FaultAction::Crash { id, .. }
-            | FaultAction::Pause { id, .. } => open(&mut windows, *id),
+            | FaultAction::Pause { id, .. }
+            | FaultAction::DiskError { id, .. }
+            | FaultAction::DiskFull { id, .. }
+            | FaultAction::DiskCorrupt { id, .. }
+            | FaultAction::DiskSlow { id, .. }
+            | FaultAction::ClockJump { id, .. }
+            | FaultAction::ClockDrift { id, .. } => open(&mut windows, *id),
             FaultAction::Bounce { id, .. } => {
                 // A process restart is instantaneous in simulated time; the
                 // outage it causes is whatever the target takes to recover.
@@ -579,7 +852,9 @@ fn fault_windows(events: &[PlanEvent]) -> Vec<FaultWindow> {
             }
             FaultAction::EndPartition { id }
             | FaultAction::EndLatency { id }
-            | FaultAction::EndLoss { id } => close(&mut windows, at, &|w| w.id == *id),
+            | FaultAction::EndLoss { id }
+            | FaultAction::EndDiskFault { id }
+            | FaultAction::EndClockFault { id } => close(&mut windows, at, &|w| w.id == *id),
             FaultAction::HealPartitions => {
                 close(&mut windows, at, &|w| w.label.starts_with("partition"))
             }
@@ -668,6 +943,111 @@ mod tests {
         assert_eq!(sides[1].len(), 4);
         assert!(sides[1].contains(&"client-0".to_string()));
     }
+
+    #[test]
+    fn disk_and_clock_faults_expand_to_start_end_and_a_window() {
+        let s = ScenarioBuilder::new("m", "test")
+            .fault(FaultEventSpec::DiskError {
+                at: Duration::from_secs(2),
+                duration: Some(Duration::from_secs(3)),
+                host: "n1".into(),
+                ops: vec![DiskOp::Sync, DiskOp::Read, DiskOp::Sync],
+                probability: 1.0,
+            })
+            .fault(FaultEventSpec::ClockJump {
+                at: Duration::from_secs(1),
+                duration: None,
+                host: "servers".into(),
+                offset: SignedDuration::from_secs(-5),
+            })
+            .build();
+        let plan = expand(&s, &topology(3), 0);
+        let actions: Vec<_> = plan.events.iter().map(|e| e.action.describe()).collect();
+        assert_eq!(
+            actions,
+            [
+                "clock-jump n1,n2,n3 (-5s)",
+                "disk-error n1 (read,sync p=1.00)",
+                "end disk fault #1"
+            ]
+        );
+        assert_eq!(plan.fault_windows.len(), 2);
+        assert_eq!(plan.fault_windows[1].end, Some(Duration::from_secs(5)));
+        assert_eq!(plan.fault_windows[0].end, None, "no duration: never healed");
+        assert_eq!(plan.last_heal, None);
+    }
+
+    #[test]
+    fn random_disk_and_clock_faults_draw_their_parameters_in_range() {
+        let mut random = RandomFaultsSpec::with_kinds(vec![
+            RandomFaultKind::DiskError,
+            RandomFaultKind::DiskFull,
+            RandomFaultKind::DiskCorrupt,
+            RandomFaultKind::DiskSlow,
+            RandomFaultKind::ClockJump,
+            RandomFaultKind::ClockDrift,
+        ]);
+        random.swarm = false;
+        let s = ScenarioBuilder::new("swarm", "test")
+            .duration(Duration::from_secs(60))
+            .random_faults(random)
+            .build();
+        let mut seen = std::collections::BTreeSet::new();
+        for seed in 0..5 {
+            let plan = expand(&s, &topology(3), seed);
+            for event in &plan.events {
+                match &event.action {
+                    FaultAction::DiskError {
+                        probability, ops, ..
+                    } => {
+                        assert!((0.2..=1.0).contains(probability));
+                        assert_eq!(ops, &DiskOp::all());
+                    }
+                    FaultAction::DiskFull { capacity_bytes, .. } => {
+                        assert!(*capacity_bytes <= 65_536)
+                    }
+                    FaultAction::DiskCorrupt { probability, .. } => {
+                        assert!((0.1..=0.5).contains(probability))
+                    }
+                    FaultAction::DiskSlow { latency, .. } => assert!((Duration::from_millis(10)
+                        ..=Duration::from_millis(200))
+                        .contains(latency)),
+                    FaultAction::ClockJump { offset, .. } => {
+                        assert!(offset.magnitude() <= Duration::from_secs(10))
+                    }
+                    FaultAction::ClockDrift { rate, .. } => assert!((-0.5..=0.5).contains(rate)),
+                    _ => {}
+                }
+                if let Some(kind) = crate::coverage::fault_kind(&event.action) {
+                    seen.insert(kind);
+                }
+            }
+            assert!(plan.fault_windows.iter().all(|w| w.end.is_some()));
+        }
+        assert_eq!(seen.len(), 6, "{seen:?}");
+    }
+
+    /// Adding kinds must not move the random choices of scenarios that do
+    /// not use them: this plan's events are pinned.
+    #[test]
+    fn existing_kinds_expand_as_before_the_disk_and_clock_kinds() {
+        let s = ScenarioBuilder::new("swarm", "test")
+            .duration(Duration::from_secs(30))
+            .random_faults(RandomFaultsSpec::with_kinds(
+                RandomFaultKind::ALL[..9].to_vec(),
+            ))
+            .build();
+        let plan = expand(&s, &topology(5), 9);
+        let text: Vec<String> = plan
+            .events
+            .iter()
+            .map(|e| format!("{} {}", format_duration(e.at), e.action.describe()))
+            .collect();
+        let digest = crate::seed::fnv1a(text.join("\n").as_bytes());
+        assert_eq!(digest, PINNED_SWARM_DIGEST, "{text:#?}");
+    }
+
+    const PINNED_SWARM_DIGEST: u64 = 2_985_031_220_743_548_604;
 
     #[test]
     fn manual_faults_get_an_end_event_and_a_window() {

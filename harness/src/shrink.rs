@@ -148,9 +148,79 @@ pub fn explicit_events(plan: &Plan) -> Result<Vec<FaultEventSpec>, String> {
                 at,
                 host: host.clone(),
             }),
+            FaultAction::DiskError {
+                id,
+                hosts,
+                ops,
+                probability,
+            } => {
+                open_by_id.insert(*id, events.len());
+                events.push(FaultEventSpec::DiskError {
+                    at,
+                    duration: None,
+                    host: host_name(plan, hosts)?,
+                    ops: ops.clone(),
+                    probability: *probability,
+                });
+            }
+            FaultAction::DiskFull {
+                id,
+                hosts,
+                capacity_bytes,
+            } => {
+                open_by_id.insert(*id, events.len());
+                events.push(FaultEventSpec::DiskFull {
+                    at,
+                    duration: None,
+                    host: host_name(plan, hosts)?,
+                    capacity_bytes: *capacity_bytes,
+                });
+            }
+            FaultAction::DiskCorrupt {
+                id,
+                hosts,
+                probability,
+            } => {
+                open_by_id.insert(*id, events.len());
+                events.push(FaultEventSpec::DiskCorrupt {
+                    at,
+                    duration: None,
+                    host: host_name(plan, hosts)?,
+                    probability: *probability,
+                });
+            }
+            FaultAction::DiskSlow { id, hosts, latency } => {
+                open_by_id.insert(*id, events.len());
+                events.push(FaultEventSpec::DiskSlow {
+                    at,
+                    duration: None,
+                    host: host_name(plan, hosts)?,
+                    latency: *latency,
+                });
+            }
+            FaultAction::ClockJump { id, hosts, offset } => {
+                open_by_id.insert(*id, events.len());
+                events.push(FaultEventSpec::ClockJump {
+                    at,
+                    duration: None,
+                    host: host_name(plan, hosts)?,
+                    offset: *offset,
+                });
+            }
+            FaultAction::ClockDrift { id, hosts, rate } => {
+                open_by_id.insert(*id, events.len());
+                events.push(FaultEventSpec::ClockDrift {
+                    at,
+                    duration: None,
+                    host: host_name(plan, hosts)?,
+                    rate: *rate,
+                });
+            }
             FaultAction::EndPartition { id }
             | FaultAction::EndLatency { id }
-            | FaultAction::EndLoss { id } => {
+            | FaultAction::EndLoss { id }
+            | FaultAction::EndDiskFault { id }
+            | FaultAction::EndClockFault { id } => {
                 if let Some(i) = open_by_id.remove(id) {
                     close(&mut events[i], at);
                 }
@@ -195,6 +265,19 @@ pub fn explicit_events(plan: &Plan) -> Result<Vec<FaultEventSpec>, String> {
     Ok(events)
 }
 
+/// How a scenario file names the hosts of a disk or clock fault: one
+/// server, or the group `servers`.
+fn host_name(plan: &Plan, hosts: &[String]) -> Result<String, String> {
+    match hosts {
+        [host] => Ok(host.clone()),
+        _ if hosts == plan.servers.as_slice() => Ok("servers".to_string()),
+        _ => Err(format!(
+            "a host fault on [{}] cannot be written as one event",
+            hosts.join(",")
+        )),
+    }
+}
+
 fn fault_time(events: &[FaultEventSpec]) -> Duration {
     events.iter().filter_map(FaultEventSpec::duration).sum()
 }
@@ -210,7 +293,13 @@ fn with_duration(spec: &FaultEventSpec, d: Duration) -> FaultEventSpec {
         | FaultEventSpec::Latency { duration, .. }
         | FaultEventSpec::Loss { duration, .. }
         | FaultEventSpec::Crash { duration, .. }
-        | FaultEventSpec::Pause { duration, .. } => *duration = Some(d),
+        | FaultEventSpec::Pause { duration, .. }
+        | FaultEventSpec::DiskError { duration, .. }
+        | FaultEventSpec::DiskFull { duration, .. }
+        | FaultEventSpec::DiskCorrupt { duration, .. }
+        | FaultEventSpec::DiskSlow { duration, .. }
+        | FaultEventSpec::ClockJump { duration, .. }
+        | FaultEventSpec::ClockDrift { duration, .. } => *duration = Some(d),
         _ => {}
     }
     spec

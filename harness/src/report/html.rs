@@ -252,6 +252,8 @@ fn fault_colour(label: &str) -> &'static str {
         "crash" => "#8a6d3b",
         "pause" => "#6b7f99",
         "bounce" => "#34495e",
+        "disk-error" | "disk-full" | "disk-corrupt" | "disk-slow" => "#c0392b",
+        "clock-jump" | "clock-drift" => "#d68910",
         _ => "#7f8c8d",
     }
 }

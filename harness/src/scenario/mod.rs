@@ -17,7 +17,7 @@ pub use overrides::apply_overrides;
 pub use parse::{load_file, parse_str, path_to_string, ScenarioError};
 pub use validate::{validate, Prepared, Topology};
 
-use crate::duration::{serde_text, DurationRange};
+use crate::duration::{serde_text, DurationRange, SignedDuration};
 use crate::history::OpKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -402,6 +402,95 @@ pub enum FaultEventSpec {
         at: Duration,
         host: String,
     },
+    /// I/O errors (EIO) on the host's disk calls of the given kinds, each
+    /// call failing with `probability`.
+    DiskError {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        host: String,
+        #[serde(default = "DiskOp::all")]
+        ops: Vec<DiskOp>,
+        #[serde(default = "default_probability")]
+        probability: f64,
+    },
+    /// ENOSPC: a disk call that would take the host's used bytes beyond
+    /// `capacity_bytes` fails with `StorageFull`.
+    DiskFull {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        host: String,
+        #[serde(default)]
+        capacity_bytes: u64,
+    },
+    /// Silent corruption: a read returns its data with one bit flipped,
+    /// with `probability` per read call.
+    DiskCorrupt {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        host: String,
+        #[serde(default = "default_probability")]
+        probability: f64,
+    },
+    /// Slow I/O: every disk call takes `latency` longer.
+    DiskSlow {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        host: String,
+        #[serde(with = "serde_text")]
+        latency: Duration,
+    },
+    /// The host's wall clock jumps by `offset`; with `duration` it jumps
+    /// back at the end.
+    ClockJump {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        host: String,
+        offset: SignedDuration,
+    },
+    /// The host's wall clock runs at `(1 + rate)` times real speed; at the
+    /// end the offset it gained is removed (the clock is stepped back).
+    ClockDrift {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        host: String,
+        rate: f64,
+    },
 }
 
 impl FaultEventSpec {
@@ -419,7 +508,13 @@ impl FaultEventSpec {
             | FaultEventSpec::Restart { at, .. }
             | FaultEventSpec::Bounce { at, .. }
             | FaultEventSpec::Pause { at, .. }
-            | FaultEventSpec::Resume { at, .. } => *at,
+            | FaultEventSpec::Resume { at, .. }
+            | FaultEventSpec::DiskError { at, .. }
+            | FaultEventSpec::DiskFull { at, .. }
+            | FaultEventSpec::DiskCorrupt { at, .. }
+            | FaultEventSpec::DiskSlow { at, .. }
+            | FaultEventSpec::ClockJump { at, .. }
+            | FaultEventSpec::ClockDrift { at, .. } => *at,
         }
     }
 
@@ -433,7 +528,13 @@ impl FaultEventSpec {
             | FaultEventSpec::Latency { duration, .. }
             | FaultEventSpec::Loss { duration, .. }
             | FaultEventSpec::Crash { duration, .. }
-            | FaultEventSpec::Pause { duration, .. } => *duration,
+            | FaultEventSpec::Pause { duration, .. }
+            | FaultEventSpec::DiskError { duration, .. }
+            | FaultEventSpec::DiskFull { duration, .. }
+            | FaultEventSpec::DiskCorrupt { duration, .. }
+            | FaultEventSpec::DiskSlow { duration, .. }
+            | FaultEventSpec::ClockJump { duration, .. }
+            | FaultEventSpec::ClockDrift { duration, .. } => *duration,
             FaultEventSpec::Heal { .. }
             | FaultEventSpec::Restart { .. }
             | FaultEventSpec::Bounce { .. }
@@ -441,6 +542,54 @@ impl FaultEventSpec {
         }
     }
 }
+
+fn default_probability() -> f64 {
+    1.0
+}
+
+/// The kinds of disk call a `disk-error` fault can fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiskOp {
+    /// `read` and `list`.
+    Read,
+    /// Everything that changes the disk: `write`, `append`, `truncate`,
+    /// `rename`, `remove`, `create_dir_all`.
+    Write,
+    /// `sync` (fsync).
+    Sync,
+}
+
+impl DiskOp {
+    pub const ALL: [DiskOp; 3] = [DiskOp::Read, DiskOp::Write, DiskOp::Sync];
+
+    pub fn all() -> Vec<DiskOp> {
+        DiskOp::ALL.to_vec()
+    }
+
+    /// Whether `ops` is exactly [`DiskOp::all`] (the default, left out when
+    /// a scenario is written back).
+    pub fn is_all(ops: &Vec<DiskOp>) -> bool {
+        *ops == DiskOp::all()
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiskOp::Read => "read",
+            DiskOp::Write => "write",
+            DiskOp::Sync => "sync",
+        }
+    }
+}
+
+/// Cap on a `disk-slow` latency: beyond this, use a `disk-error`.
+pub const MAX_DISK_LATENCY: Duration = Duration::from_secs(60);
+/// Cap on a clock jump, either way.
+pub const MAX_CLOCK_OFFSET: Duration = Duration::from_secs(365 * 24 * 3600);
+/// Bounds on a clock drift `rate`: -1 stops the clock (below, it would run
+/// backwards, which is a jump's job); 10 runs it 11 times as fast.
+pub const MIN_CLOCK_DRIFT_RATE: f64 = -1.0;
+pub const MAX_CLOCK_DRIFT_RATE: f64 = 10.0;
 
 /// The fault kinds a random plan can draw from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -459,10 +608,23 @@ pub enum RandomFaultKind {
     /// Process restart of a random server (instant; no duration).
     Bounce,
     Pause,
+    /// I/O errors on a random server's disk (`disk_error_probability`).
+    DiskError,
+    /// A random server's disk fills up (`disk_capacity_bytes`).
+    DiskFull,
+    /// Corrupted reads on a random server (`disk_corrupt_probability`).
+    DiskCorrupt,
+    /// Slow I/O on a random server (`disk_latency`).
+    DiskSlow,
+    /// A random server's wall clock jumps by `clock_offset`, and back at
+    /// the end of the fault.
+    ClockJump,
+    /// A random server's wall clock drifts at `clock_drift`.
+    ClockDrift,
 }
 
 impl RandomFaultKind {
-    pub const ALL: [RandomFaultKind; 9] = [
+    pub const ALL: [RandomFaultKind; 15] = [
         RandomFaultKind::Isolate,
         RandomFaultKind::MajorityMinority,
         RandomFaultKind::Bridge,
@@ -472,6 +634,12 @@ impl RandomFaultKind {
         RandomFaultKind::Crash,
         RandomFaultKind::Bounce,
         RandomFaultKind::Pause,
+        RandomFaultKind::DiskError,
+        RandomFaultKind::DiskFull,
+        RandomFaultKind::DiskCorrupt,
+        RandomFaultKind::DiskSlow,
+        RandomFaultKind::ClockJump,
+        RandomFaultKind::ClockDrift,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -485,11 +653,19 @@ impl RandomFaultKind {
             RandomFaultKind::Crash => "crash",
             RandomFaultKind::Bounce => "bounce",
             RandomFaultKind::Pause => "pause",
+            RandomFaultKind::DiskError => "disk-error",
+            RandomFaultKind::DiskFull => "disk-full",
+            RandomFaultKind::DiskCorrupt => "disk-corrupt",
+            RandomFaultKind::DiskSlow => "disk-slow",
+            RandomFaultKind::ClockJump => "clock-jump",
+            RandomFaultKind::ClockDrift => "clock-drift",
         }
     }
 }
 
-/// `[faults.random]`: a nemesis that draws faults from the seed.
+/// `[faults.random]`: a nemesis that draws faults from the seed. The disk
+/// and clock parameters are left out when a scenario is written back at
+/// their defaults, so reports of scenarios without them read as before.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RandomFaultsSpec {
@@ -518,6 +694,45 @@ pub struct RandomFaultsSpec {
     /// Loss rate range for `loss` faults.
     #[serde(default = "default_loss_rate")]
     pub loss_rate: [f64; 2],
+    /// Per-call error probability range for `disk-error` faults.
+    #[serde(
+        default = "default_disk_error_probability",
+        skip_serializing_if = "is_default_disk_error_probability"
+    )]
+    pub disk_error_probability: [f64; 2],
+    /// The disk calls `disk-error` faults fail.
+    #[serde(default = "DiskOp::all", skip_serializing_if = "DiskOp::is_all")]
+    pub disk_error_ops: Vec<DiskOp>,
+    /// Capacity range for `disk-full` faults (bytes the host may use).
+    #[serde(
+        default = "default_disk_capacity_bytes",
+        skip_serializing_if = "is_default_disk_capacity_bytes"
+    )]
+    pub disk_capacity_bytes: [u64; 2],
+    /// Per-read corruption probability range for `disk-corrupt` faults.
+    #[serde(
+        default = "default_disk_corrupt_probability",
+        skip_serializing_if = "is_default_disk_corrupt_probability"
+    )]
+    pub disk_corrupt_probability: [f64; 2],
+    /// Added latency per disk call for `disk-slow` faults.
+    #[serde(
+        default = "default_disk_latency",
+        skip_serializing_if = "is_default_disk_latency"
+    )]
+    pub disk_latency: DurationRange,
+    /// Jump range for `clock-jump` faults.
+    #[serde(
+        default = "default_clock_offset",
+        skip_serializing_if = "is_default_clock_offset"
+    )]
+    pub clock_offset: [SignedDuration; 2],
+    /// Rate range for `clock-drift` faults.
+    #[serde(
+        default = "default_clock_drift",
+        skip_serializing_if = "is_default_clock_drift"
+    )]
+    pub clock_drift: [f64; 2],
 }
 
 fn default_true() -> bool {
@@ -541,6 +756,45 @@ fn default_random_latency() -> DurationRange {
 fn default_loss_rate() -> [f64; 2] {
     [0.05, 0.3]
 }
+fn is_default_disk_error_probability(value: &[f64; 2]) -> bool {
+    *value == default_disk_error_probability()
+}
+fn default_disk_error_probability() -> [f64; 2] {
+    [0.2, 1.0]
+}
+fn is_default_disk_capacity_bytes(value: &[u64; 2]) -> bool {
+    *value == default_disk_capacity_bytes()
+}
+fn default_disk_capacity_bytes() -> [u64; 2] {
+    [0, 65_536]
+}
+fn is_default_disk_corrupt_probability(value: &[f64; 2]) -> bool {
+    *value == default_disk_corrupt_probability()
+}
+fn default_disk_corrupt_probability() -> [f64; 2] {
+    [0.1, 0.5]
+}
+fn is_default_disk_latency(value: &DurationRange) -> bool {
+    *value == default_disk_latency()
+}
+fn default_disk_latency() -> DurationRange {
+    DurationRange::new(Duration::from_millis(10), Duration::from_millis(200))
+}
+fn is_default_clock_offset(value: &[SignedDuration; 2]) -> bool {
+    *value == default_clock_offset()
+}
+fn default_clock_offset() -> [SignedDuration; 2] {
+    [
+        SignedDuration::from_secs(-10),
+        SignedDuration::from_secs(10),
+    ]
+}
+fn is_default_clock_drift(value: &[f64; 2]) -> bool {
+    *value == default_clock_drift()
+}
+fn default_clock_drift() -> [f64; 2] {
+    [-0.5, 0.5]
+}
 
 impl RandomFaultsSpec {
     pub fn with_kinds(kinds: Vec<RandomFaultKind>) -> RandomFaultsSpec {
@@ -553,6 +807,13 @@ impl RandomFaultsSpec {
             recovery: default_recovery(),
             latency: default_random_latency(),
             loss_rate: default_loss_rate(),
+            disk_error_probability: default_disk_error_probability(),
+            disk_error_ops: DiskOp::all(),
+            disk_capacity_bytes: default_disk_capacity_bytes(),
+            disk_corrupt_probability: default_disk_corrupt_probability(),
+            disk_latency: default_disk_latency(),
+            clock_offset: default_clock_offset(),
+            clock_drift: default_clock_drift(),
         }
     }
 }

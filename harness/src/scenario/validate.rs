@@ -337,6 +337,12 @@ fn validate_faults(scenario: &Scenario, topology: &Topology) -> Result<(), Scena
             | FaultEventSpec::Bounce { host, .. }
             | FaultEventSpec::Pause { host, .. }
             | FaultEventSpec::Resume { host, .. } => check_server(key("host"), host)?,
+            FaultEventSpec::DiskError { .. }
+            | FaultEventSpec::DiskFull { .. }
+            | FaultEventSpec::DiskCorrupt { .. }
+            | FaultEventSpec::DiskSlow { .. }
+            | FaultEventSpec::ClockJump { .. }
+            | FaultEventSpec::ClockDrift { .. } => validate_host_fault(event, topology, &key)?,
         }
     }
 
@@ -373,6 +379,58 @@ fn validate_faults(scenario: &Scenario, topology: &Topology) -> Result<(), Scena
                 format!("expected probabilities [low, high] within [0, 1], found [{lo}, {hi}]"),
             ));
         }
+        for (field, [lo, hi]) in [
+            ("disk_error_probability", random.disk_error_probability),
+            ("disk_corrupt_probability", random.disk_corrupt_probability),
+        ] {
+            if !(0.0..=1.0).contains(&lo) || !(0.0..=1.0).contains(&hi) || lo > hi {
+                return Err(ScenarioError::at_key(
+                    key(field),
+                    format!("expected probabilities [low, high] within [0, 1], found [{lo}, {hi}]"),
+                ));
+            }
+        }
+        if random.disk_error_ops.is_empty() {
+            return Err(ScenarioError::at_key(
+                key("disk_error_ops"),
+                "needs at least one of \"read\", \"write\", \"sync\"",
+            ));
+        }
+        let [lo, hi] = random.disk_capacity_bytes;
+        if lo > hi {
+            return Err(ScenarioError::at_key(
+                key("disk_capacity_bytes"),
+                format!("range [{lo}, {hi}] has low > high"),
+            ));
+        }
+        if random.disk_latency.low.is_zero() || random.disk_latency.high > MAX_DISK_LATENCY {
+            return Err(ScenarioError::at_key(
+                key("disk_latency"),
+                format!(
+                    "expected latencies above zero and at most {}",
+                    crate::duration::format_duration(MAX_DISK_LATENCY)
+                ),
+            ));
+        }
+        let [lo, hi] = random.clock_offset;
+        if lo > hi || lo.magnitude() > MAX_CLOCK_OFFSET || hi.magnitude() > MAX_CLOCK_OFFSET {
+            return Err(ScenarioError::at_key(
+                key("clock_offset"),
+                format!(
+                    "expected [low, high] with low <= high, each within ±{}, found [{lo}, {hi}]",
+                    crate::duration::format_duration(MAX_CLOCK_OFFSET)
+                ),
+            ));
+        }
+        let [lo, hi] = random.clock_drift;
+        if !drift_rate_ok(lo) || !drift_rate_ok(hi) || lo > hi {
+            return Err(ScenarioError::at_key(
+                key("clock_drift"),
+                format!(
+                    "expected rates [low, high] within [{MIN_CLOCK_DRIFT_RATE}, {MAX_CLOCK_DRIFT_RATE}], found [{lo}, {hi}]"
+                ),
+            ));
+        }
         for (k, kind) in random.kinds.iter().enumerate() {
             let needs = match kind {
                 RandomFaultKind::MajorityMinority | RandomFaultKind::Bridge => 3,
@@ -392,6 +450,87 @@ fn validate_faults(scenario: &Scenario, topology: &Topology) -> Result<(), Scena
         }
     }
     Ok(())
+}
+
+fn drift_rate_ok(rate: f64) -> bool {
+    rate.is_finite() && (MIN_CLOCK_DRIFT_RATE..=MAX_CLOCK_DRIFT_RATE).contains(&rate)
+}
+
+/// A disk or clock fault: its host (a server, or the group `servers`) and
+/// its parameters.
+fn validate_host_fault(
+    event: &FaultEventSpec,
+    topology: &Topology,
+    key: &dyn Fn(&str) -> String,
+) -> Result<(), ScenarioError> {
+    let fail = |field: &str, message: String| Err(ScenarioError::at_key(key(field), message));
+    let host = match event {
+        FaultEventSpec::DiskError { host, .. }
+        | FaultEventSpec::DiskFull { host, .. }
+        | FaultEventSpec::DiskCorrupt { host, .. }
+        | FaultEventSpec::DiskSlow { host, .. }
+        | FaultEventSpec::ClockJump { host, .. }
+        | FaultEventSpec::ClockDrift { host, .. } => host,
+        _ => unreachable!("not a host fault"),
+    };
+    if host != "servers" && !topology.is_server(host) {
+        return fail(
+            "host",
+            format!(
+                "unknown server \"{host}\": disk and clock faults apply to a server or the group `servers`; expected one of servers, {}",
+                topology.servers.join(", ")
+            ),
+        );
+    }
+    let probability_ok = |p: f64| (0.0..=1.0).contains(&p);
+    let bad_probability = |p: f64| {
+        fail(
+            "probability",
+            format!("expected a probability in [0, 1], found {p}"),
+        )
+    };
+    match event {
+        FaultEventSpec::DiskError { ops, .. } if ops.is_empty() => fail(
+            "ops",
+            "needs at least one of \"read\", \"write\", \"sync\" (omit it for all three)".into(),
+        ),
+        FaultEventSpec::DiskError { probability, .. }
+        | FaultEventSpec::DiskCorrupt { probability, .. }
+            if !probability_ok(*probability) =>
+        {
+            bad_probability(*probability)
+        }
+        FaultEventSpec::DiskSlow { latency, .. }
+            if latency.is_zero() || *latency > MAX_DISK_LATENCY =>
+        {
+            fail(
+                "latency",
+                format!(
+                    "expected a latency above zero and at most {}, found {}",
+                    crate::duration::format_duration(MAX_DISK_LATENCY),
+                    crate::duration::format_duration(*latency)
+                ),
+            )
+        }
+        FaultEventSpec::ClockJump { offset, .. }
+            if offset.is_zero() || offset.magnitude() > MAX_CLOCK_OFFSET =>
+        {
+            fail(
+                "offset",
+                format!(
+                    "expected a non-zero offset within ±{}, found {offset}",
+                    crate::duration::format_duration(MAX_CLOCK_OFFSET)
+                ),
+            )
+        }
+        FaultEventSpec::ClockDrift { rate, .. } if !drift_rate_ok(*rate) || *rate == 0.0 => fail(
+            "rate",
+            format!(
+                "expected a non-zero rate in [{MIN_CLOCK_DRIFT_RATE}, {MAX_CLOCK_DRIFT_RATE}] (0.5 = 50% fast, -1 = stopped), found {rate}"
+            ),
+        ),
+        _ => Ok(()),
+    }
 }
 
 fn validate_invariants(inv: &InvariantsSpec) -> Result<(), ScenarioError> {

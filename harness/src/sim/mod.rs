@@ -84,6 +84,7 @@ pub fn run(plan: &Plan, system: Arc<dyn System>, options: &RunOptions) -> RunRec
     capture::set_level(Some(options.trace_level));
     capture::capture_panics(true);
     capture::NOW_NS.with(|n| n.set(0));
+    crate::host_faults::install(Seed(plan.seed));
 
     let mut steps = 0u64;
     let mut elapsed = Duration::ZERO;
@@ -118,6 +119,7 @@ pub fn run(plan: &Plan, system: Arc<dyn System>, options: &RunOptions) -> RunRec
     };
     capture::capture_panics(false);
     capture::set_level(None);
+    crate::host_faults::uninstall();
     let log = LOG
         .with(|log| log.borrow_mut().take())
         .expect("run log installed above");
@@ -165,7 +167,7 @@ fn simulate(
         let now = sim.elapsed();
         capture::NOW_NS.with(|n| n.set(now.as_nanos() as u64));
         while let Some(event) = plan.events.get(next_event).filter(|e| e.at <= now) {
-            let applied = nemesis.apply(&mut sim, &event.action);
+            let applied = nemesis.apply(&mut sim, &event.action, now);
             with_log(|log| {
                 log.push_trace(TraceEvent {
                     time_ns: now.as_nanos() as u64,

@@ -7,7 +7,8 @@
 //! block which directed link, which hosts are paused, which latency and loss
 //! faults cover which link — derives the state each link should be in, and
 //! changes only links whose state differs. Overlapping faults then compose:
-//! a link is healthy only when no fault blocks it.
+//! a link is healthy only when no fault blocks it. Disk and clock faults
+//! go to [`crate::host_faults`], which the hosts' disks and clocks read.
 
 use crate::plan::{FaultAction, FaultId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -105,10 +106,22 @@ impl Nemesis {
         }
     }
 
-    pub fn apply(&mut self, sim: &mut Sim<'_>, action: &FaultAction) -> Applied {
+    /// Applies one action at simulated time `now`.
+    pub fn apply(&mut self, sim: &mut Sim<'_>, action: &FaultAction, now: Duration) -> Applied {
         let mut lifecycle = Vec::new();
         let mut note = None;
+        // Disk and clock faults are state the host's Disk and WallClock
+        // read, not turmoil link state.
+        crate::host_faults::apply(action, now);
         match action {
+            FaultAction::DiskError { .. }
+            | FaultAction::DiskFull { .. }
+            | FaultAction::DiskCorrupt { .. }
+            | FaultAction::DiskSlow { .. }
+            | FaultAction::EndDiskFault { .. }
+            | FaultAction::ClockJump { .. }
+            | FaultAction::ClockDrift { .. }
+            | FaultAction::EndClockFault { .. } => {}
             FaultAction::Partition { id, sides } => {
                 let sides: Vec<Vec<usize>> = sides.iter().map(|s| self.indices(s)).collect();
                 for (i, a) in sides.iter().enumerate() {
@@ -220,7 +233,9 @@ impl Nemesis {
                 }
             }
         }
-        self.sync_links(sim);
+        if !action.is_host_fault() {
+            self.sync_links(sim);
+        }
         let mut description = action.describe();
         if let Some(note) = note {
             description.push_str(&format!(" ({note})"));
