@@ -129,6 +129,7 @@ impl System for KvSystem {
                     config.clone(),
                     me,
                     env.disk(&KvConfig::host(me)),
+                    env.clock(&KvConfig::host(me)),
                     env.host_rng(&KvConfig::host(me)),
                 )
             });

@@ -41,6 +41,7 @@ use super::recovery::{load, RECOVERY_RETRY};
 use super::settings::{Bug, KvConfig};
 use super::wal::{encode_record, Wal};
 use crate::primitives::detector::{HeartbeatConfig, HeartbeatDetector, PeerStatus};
+use harness::clock::WallClock;
 use harness::disk::Disk;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -129,6 +130,7 @@ pub async fn serve(
     config: Arc<KvConfig>,
     me: usize,
     disk: Disk,
+    clock: WallClock,
     rng: ChaCha8Rng,
 ) -> turmoil::Result {
     let host = KvConfig::host(me);
@@ -146,7 +148,7 @@ pub async fn serve(
         tokio::task::spawn_local(peer_link(peer, rx, events.clone(), config.rpc_timeout()));
         peers.push(Some(tx));
     }
-    let mut node = Node::new(config, me, host, disk, rng, peers, loaded);
+    let mut node = Node::new(config, me, host, disk, clock, rng, peers, loaded);
     node.publish();
     node.run(inbox).await;
     Ok(())
@@ -268,6 +270,8 @@ struct Node {
     host: String,
     config: Arc<KvConfig>,
     disk: Disk,
+    /// Read only to stamp trace events: no decision depends on it.
+    clock: WallClock,
     rng: ChaCha8Rng,
     peers: Vec<Option<mpsc::Sender<Outbound>>>,
     meta: Meta,
@@ -297,6 +301,7 @@ impl Node {
         me: usize,
         host: String,
         disk: Disk,
+        clock: WallClock,
         rng: ChaCha8Rng,
         peers: Vec<Option<mpsc::Sender<Outbound>>>,
         loaded: super::recovery::Loaded,
@@ -314,6 +319,7 @@ impl Node {
             host,
             config,
             disk,
+            clock,
             rng,
             peers,
             meta: Meta::default(),
@@ -574,7 +580,7 @@ impl Node {
             quorum,
         });
         self.leader = Some(self.me);
-        tracing::info!(target: "kv", host = %self.host, term = self.meta.term, "became leader");
+        tracing::info!(target: "kv", host = %self.host, term = self.meta.term, wall_ms = self.clock.now_ms(), "became leader");
         if self.append_local(Command::Noop).await.is_some() {
             self.advance_commit();
             self.apply_committed().await;
@@ -1075,6 +1081,7 @@ impl Node {
             host = %self.host,
             index = checkpoint.last_index,
             term = checkpoint.last_term,
+            wall_ms = self.clock.now_ms(),
             "checkpoint written"
         );
         let (index, term) = (checkpoint.last_index, checkpoint.last_term);
