@@ -148,7 +148,14 @@ pub async fn serve(
         tokio::task::spawn_local(peer_link(peer, rx, events.clone(), config.rpc_timeout()));
         peers.push(Some(tx));
     }
-    let mut node = Node::new(config, me, host, disk, clock, rng, peers, loaded);
+    let local = Local {
+        me,
+        host,
+        disk,
+        clock,
+        rng,
+    };
+    let mut node = Node::new(config, local, peers, loaded);
     node.publish();
     node.run(inbox).await;
     Ok(())
@@ -265,6 +272,15 @@ fn apply_command(state: &mut BTreeMap<String, String>, command: &Command) -> Rep
     }
 }
 
+/// What belongs to the replica's own host.
+struct Local {
+    me: usize,
+    host: String,
+    disk: Disk,
+    clock: WallClock,
+    rng: ChaCha8Rng,
+}
+
 struct Node {
     me: usize,
     host: String,
@@ -298,14 +314,17 @@ struct Node {
 impl Node {
     fn new(
         config: Arc<KvConfig>,
-        me: usize,
-        host: String,
-        disk: Disk,
-        clock: WallClock,
-        rng: ChaCha8Rng,
+        local: Local,
         peers: Vec<Option<mpsc::Sender<Outbound>>>,
         loaded: super::recovery::Loaded,
     ) -> Node {
+        let Local {
+            me,
+            host,
+            disk,
+            clock,
+            rng,
+        } = local;
         let election = HeartbeatDetector::new(
             format!("{host}/election"),
             HeartbeatConfig {
@@ -597,13 +616,11 @@ impl Node {
                 granted: false,
             };
         }
-        if v.term > self.meta.term {
-            if !self.follow_term(v.term).await {
-                return Reply::Vote {
-                    term: self.meta.term,
-                    granted: false,
-                };
-            }
+        if v.term > self.meta.term && !self.follow_term(v.term).await {
+            return Reply::Vote {
+                term: self.meta.term,
+                granted: false,
+            };
         }
         let up_to_date =
             (v.last_term, v.last_index) >= (self.log.last_term(), self.log.last_index());
@@ -708,7 +725,7 @@ impl Node {
             let mut bytes = Vec::new();
             let mut offsets = Vec::new();
             for (index, entry) in &fresh {
-                offsets.push(self.wal.len() + bytes.len() as u64);
+                offsets.push(self.wal.size_bytes() + bytes.len() as u64);
                 encode_record(*index, entry, &mut bytes);
             }
             if let Err(err) = self.wal.append(&bytes, self.sync_writes()).await {
@@ -798,7 +815,7 @@ impl Node {
         };
         let mut bytes = Vec::new();
         encode_record(index, &entry, &mut bytes);
-        let offset = self.wal.len();
+        let offset = self.wal.size_bytes();
         if let Err(err) = self.wal.append(&bytes, self.sync_writes()).await {
             self.fail_disk("wal append", err);
             return None;

@@ -109,22 +109,19 @@ pub async fn load(disk: &Disk, host: &str, verify: bool) -> Loaded {
         })
         .await;
         let replayed = replay(&data, verify);
-        match &replayed.stop {
-            Some(Stop::Corrupt(why)) => {
-                tracing::info!(
-                    target: "kv",
-                    host,
-                    offset = replayed.valid_len,
-                    why = %why,
-                    attempt,
-                    "wal record rejected by checksum"
-                );
-                if attempt < WAL_READ_ATTEMPTS {
-                    tokio::time::sleep(RECOVERY_RETRY).await;
-                    continue;
-                }
+        if let Some(Stop::Corrupt(why)) = &replayed.stop {
+            tracing::info!(
+                target: "kv",
+                host,
+                offset = replayed.valid_len,
+                why = %why,
+                attempt,
+                "wal record rejected by checksum"
+            );
+            if attempt < WAL_READ_ATTEMPTS {
+                tokio::time::sleep(RECOVERY_RETRY).await;
+                continue;
             }
-            _ => {}
         }
         break (data, replayed);
     };

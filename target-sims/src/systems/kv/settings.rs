@@ -267,7 +267,7 @@ mod tests {
     fn bad_settings_name_their_key() {
         assert_eq!(parse("replicas = 4").unwrap_err().key, "replicas");
         assert_eq!(parse("bug = \"nope\"").unwrap_err().key, "bug");
-        assert_eq!(parse("typo = 1").unwrap_err().key, "");
+        assert_eq!(parse("typo = 1").unwrap_err().key, "typo");
         assert_eq!(
             parse("election_timeout_min = \"100ms\"").unwrap_err().key,
             "election_timeout_min"

@@ -124,7 +124,7 @@ pub fn unframe(data: &[u8], offset: usize, verify: bool) -> Framed<'_> {
 /// One WAL record.
 pub fn encode_record(index: u64, entry: &Entry, out: &mut Vec<u8>) {
     let payload = Tokens::new("").num(index).entry(entry).finish();
-    frame(payload[1..].as_bytes(), out);
+    frame(&payload.as_bytes()[1..], out);
 }
 
 fn decode_record(payload: &[u8]) -> Result<(u64, Entry), String> {
@@ -202,7 +202,7 @@ impl Wal {
         Wal { disk, len }
     }
 
-    pub fn len(&self) -> u64 {
+    pub fn size_bytes(&self) -> u64 {
         self.len
     }
 
