@@ -7,8 +7,9 @@
 //! host's page cache and is *pending*; [`Disk::sync`] makes that file's data
 //! durable, and its directory entry, so a new file survives too.
 //! `create_dir_all`, `rename` and `remove` sync their directory themselves,
-//! so they are durable when they return (a renamed file's *data* is still
-//! only as durable as its last sync). A crash (power loss) throws away every
+//! so they are durable when they return; `rename` also syncs the source's
+//! data first (as ext4's `auto_da_alloc` does), so a renamed file is durable
+//! with its whole content. A crash (power loss) throws away every
 //! pending write — a pending write to a file whose entry is durable is torn
 //! at [`TORN_WRITE_BLOCK_BYTES`] granularity: a random number of its leading
 //! whole blocks, from none to all, survives — and deletes files that were
@@ -130,21 +131,38 @@ impl Disk {
         fs::sync_dir(parent(path))
     }
 
-    /// Atomically renames a file; durable once the directory is synced,
-    /// which this does.
+    /// Atomically renames a file, durably (its directory is synced), and
+    /// with its data: the source's pending data is synced first, as ext4's
+    /// `auto_da_alloc` does for a rename over an existing file.
     pub async fn rename(&self, from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
         use turmoil::fs::shim::std::fs;
-        self.enter(DiskOp::Write, "rename", from.as_ref()).await?;
-        fs::rename(from.as_ref(), to.as_ref())?;
-        fs::sync_dir(parent(to.as_ref()))
+        let (from, to) = (from.as_ref(), to.as_ref());
+        self.enter(DiskOp::Write, "rename", from).await?;
+        // turmoil keeps a file's pending writes by path: once a rename is
+        // applied by a directory sync, the source's pending writes would be
+        // orphaned and the replaced target's would land on the renamed
+        // file. Flushing both first keeps what the host reads right.
+        sync_data(from)?;
+        if fs::exists(to) {
+            sync_data(to)?;
+        }
+        fs::rename(from, to)?;
+        if parent(from) != parent(to) {
+            fs::sync_dir(parent(from))?;
+        }
+        fs::sync_dir(parent(to))
     }
 
     /// Removes a file (durably).
     pub async fn remove(&self, path: impl AsRef<Path>) -> io::Result<()> {
         use turmoil::fs::shim::std::fs;
-        self.enter(DiskOp::Write, "remove", path.as_ref()).await?;
-        fs::remove_file(path.as_ref())?;
-        fs::sync_dir(parent(path.as_ref()))
+        let path = path.as_ref();
+        self.enter(DiskOp::Write, "remove", path).await?;
+        // Flushed first so no pending write of the removed file outlives it
+        // in turmoil and shows up in a later file of the same name.
+        sync_data(path)?;
+        fs::remove_file(path)?;
+        fs::sync_dir(parent(path))
     }
 
     /// Shortens (or extends with zeros) a file, pending until synced.
@@ -241,6 +259,14 @@ impl Disk {
             ),
         ))
     }
+}
+
+/// Makes a file's pending data durable (fsync without its directory).
+fn sync_data(path: &Path) -> io::Result<()> {
+    turmoil::fs::shim::std::fs::OpenOptions::new()
+        .read(true)
+        .open(path)?
+        .sync_all()
 }
 
 /// A file's current length, pending writes included (0 if it does not

@@ -522,3 +522,55 @@ pub fn to_file(shrunk: &Shrunk, source: &str, out: &str) -> Result<String, Strin
         after = shrunk.after,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::duration::SignedDuration;
+    use crate::plan::expand;
+    use crate::scenario::{RandomFaultKind, RandomFaultsSpec, ScenarioBuilder, Topology};
+
+    #[test]
+    fn disk_and_clock_faults_round_trip_through_explicit_events() {
+        let topology = Topology {
+            servers: vec!["n1".into(), "n2".into()],
+            clients: vec!["client-0".into()],
+        };
+        let mut random = RandomFaultsSpec::with_kinds(vec![
+            RandomFaultKind::DiskError,
+            RandomFaultKind::DiskCorrupt,
+            RandomFaultKind::ClockDrift,
+        ]);
+        random.swarm = false;
+        let scenario = ScenarioBuilder::new("s", "test")
+            .duration(Duration::from_secs(20))
+            .fault(FaultEventSpec::ClockJump {
+                at: Duration::from_secs(2),
+                duration: Some(Duration::from_secs(1)),
+                host: "servers".into(),
+                offset: SignedDuration::from_secs(-3),
+            })
+            .random_faults(random)
+            .build();
+        let plan = expand(&scenario, &topology, 4);
+        let mut explicit = scenario.clone();
+        explicit.faults.random = None;
+        explicit.faults.events = explicit_events(&plan).unwrap();
+        let again = expand(&explicit, &topology, 4);
+        let windows = |p: &Plan| {
+            p.fault_windows
+                .iter()
+                .map(|w| {
+                    let end = w.end.map(|e| to_tick(e, p.tick));
+                    (w.label.clone(), to_tick(w.start, p.tick), end)
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(windows(&again), windows(&plan));
+        assert!(explicit
+            .faults
+            .events
+            .iter()
+            .any(|e| matches!(e, FaultEventSpec::ClockJump { host, .. } if host == "servers")));
+    }
+}

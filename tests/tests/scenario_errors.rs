@@ -179,3 +179,108 @@ fn run_refuses_a_malformed_scenario_before_running_anything() {
     assert!(stderr(&out).contains("negative duration"));
     assert!(!dir.join("summary.json").exists());
 }
+
+/// VALID plus one more fault event at line 14, its keys on lines 15-.
+fn with_event(kind: &str, rest: &str) -> String {
+    format!(
+        "{VALID}\n[[faults.events]]\nkind = \"{kind}\"\nhost = \"server\"\nat = \"2s\"\n{rest}\n"
+    )
+}
+
+#[test]
+fn disk_and_clock_faults_are_valid_with_their_keys() {
+    for (kind, rest) in [
+        (
+            "disk-error",
+            "ops = [\"read\", \"sync\"]\nprobability = 0.5",
+        ),
+        ("disk-full", "capacity_bytes = 65536"),
+        ("disk-corrupt", "probability = 0.5"),
+        ("disk-slow", "latency = \"50ms\""),
+        ("clock-jump", "offset = \"-5s\"\nduration = \"1s\""),
+        ("clock-drift", "rate = -0.5"),
+    ] {
+        let (code, err, _) = check_text(kind, &with_event(kind, rest));
+        assert_eq!(code, 0, "{kind}: {err}");
+    }
+}
+
+#[test]
+fn disk_fault_on_an_unknown_host() {
+    let text = with_event("disk-error", "").replace("host = \"server\"\nat", "host = \"n9\"\nat");
+    assert_error(
+        "disk-unknown-host",
+        &text,
+        16,
+        "faults.events[1].host",
+        "unknown server \"n9\"",
+    );
+}
+
+#[test]
+fn disk_error_probability_out_of_range() {
+    assert_error(
+        "disk-probability",
+        &with_event("disk-error", "probability = 1.5"),
+        18,
+        "faults.events[1].probability",
+        "expected a probability in [0, 1], found 1.5",
+    );
+}
+
+#[test]
+fn disk_error_with_an_unknown_operation() {
+    assert_error(
+        "disk-ops",
+        &with_event("disk-error", "ops = [\"fsync\"]"),
+        14,
+        "faults.events[1]",
+        "unknown variant `fsync`, expected one of `read`, `write`, `sync`",
+    );
+}
+
+#[test]
+fn disk_slow_without_latency() {
+    assert_error(
+        "disk-slow-zero",
+        &with_event("disk-slow", "latency = \"0s\""),
+        18,
+        "faults.events[1].latency",
+        "expected a latency above zero",
+    );
+}
+
+#[test]
+fn clock_jump_with_a_bad_signed_offset() {
+    assert_error(
+        "clock-offset",
+        &with_event("clock-jump", "offset = \"-5\""),
+        14,
+        "faults.events[1]",
+        "\"-5\" is not a signed duration such as \"-5s\", \"+10s\" or \"300ms\"",
+    );
+}
+
+#[test]
+fn clock_drift_rate_out_of_range() {
+    assert_error(
+        "clock-rate",
+        &with_event("clock-drift", "rate = 20.0"),
+        18,
+        "faults.events[1].rate",
+        "expected a non-zero rate in [-1, 10]",
+    );
+}
+
+#[test]
+fn random_clock_drift_range_reversed() {
+    let text =
+        format!("{VALID}\n[faults.random]\nkinds = [\"clock-drift\"]\nrecovery = \"1s\"\nclock_drift = [0.5, -0.5]\n");
+    assert_error(
+        "random-drift",
+        &text,
+        17,
+        "faults.random.clock_drift",
+        "expected rates [low, high] within [-1, 10], found [0.5, -0.5]",
+    );
+}
