@@ -15,6 +15,7 @@ pub fn registry() -> Registry {
     Registry::new()
         .with_target(systems::register::RegisterTarget)
         .with_target(systems::chain::ChainTarget)
+        .with_target(systems::kv::KvTarget)
         .with_target(systems::queue::QueueTarget)
         .with_bundled_scenarios(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))
 }

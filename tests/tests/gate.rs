@@ -36,6 +36,19 @@ fn every_planted_bug_is_caught_by_its_expected_checker() {
             "{text}"
         );
     }
+    for (bug, expected) in [
+        ("ack-before-fsync", "durability"),
+        ("ack-before-majority", "linearizable"),
+        ("skip-checksum", "convergence"),
+        ("stale-read", "linearizable"),
+        ("double-vote", "linearizable"),
+    ] {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("| kv | {bug} | {expected} |")))
+            .unwrap_or_else(|| panic!("no row for kv {bug}:\n{text}"));
+        assert!(!row.contains("not the expected one"), "{row}");
+    }
     assert!(!text.contains("NOT CAUGHT"), "{text}");
     // Each catch comes with the command that replays it.
     assert!(

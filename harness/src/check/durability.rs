@@ -6,7 +6,8 @@
 //! value with the acknowledged mutations, by the key's semantics:
 //!
 //! - **append** (string concatenation): every acknowledged append's text
-//!   must occur in the final value;
+//!   must occur in the final value, unless a write or cas on the key (that
+//!   did not fail) may have taken effect after it and replaced the value;
 //! - **add** (counter): the final value must be at least the sum of the
 //!   acknowledged additions, and at most that plus the unknown ones;
 //! - **write/cas** (register): workload values are unique, so the final
@@ -134,12 +135,25 @@ fn lost_on_key<'a>(
     let mut lost = Vec::new();
     if mutations.iter().any(|o| o.f == OpKind::Append) {
         let text = match final_value {
-            Value::Str(s) => s.as_str(),
-            _ => "",
+            Value::Str(s) => s.clone(),
+            Value::Int(n) => n.to_string(),
+            _ => String::new(),
+        };
+        // A write or cas that may have taken effect after an append
+        // replaced the value it extended: that append is not owed.
+        let overwriters: Vec<&Operation> = mutations
+            .iter()
+            .copied()
+            .filter(|o| matches!(o.f, OpKind::Write | OpKind::Cas) && o.outcome != Outcome::Fail)
+            .collect();
+        let overwritten = |append: &Operation| {
+            overwriters
+                .iter()
+                .any(|w| w.complete_ns.is_none_or(|done| done > append.invoke_ns))
         };
         for op in acked().filter(|o| o.f == OpKind::Append) {
             if let Value::Str(piece) = &op.input {
-                if !text.contains(piece.as_str()) {
+                if !text.contains(piece.as_str()) && !overwritten(op) {
                     lost.push((op, format!("final value {final_value} does not contain it")));
                 }
             }
@@ -388,6 +402,52 @@ mod tests {
         let v = check_history(&h);
         assert_eq!(v.status, crate::check::Status::Fail);
         assert!(v.summary.contains("append"), "{}", v.summary);
+    }
+
+    #[test]
+    fn an_append_a_later_write_may_have_replaced_is_not_owed() {
+        let mut h = History::new();
+        let s = |t: &str| Value::Str(t.into());
+        push(&mut h, 0, EventType::Invoke, OpKind::Append, s("1 "), 0);
+        push(&mut h, 0, EventType::Ok, OpKind::Append, s("1 "), 1);
+        // Invoked after the append finished: it replaced "1 ".
+        push(
+            &mut h,
+            1,
+            EventType::Invoke,
+            OpKind::Write,
+            Value::Int(7),
+            2,
+        );
+        push(&mut h, 1, EventType::Ok, OpKind::Write, Value::Int(7), 3);
+        push(&mut h, 0, EventType::Invoke, OpKind::Append, s("2 "), 4);
+        push(&mut h, 0, EventType::Ok, OpKind::Append, s("2 "), 5);
+        let final_read = |h: &mut History, value: Value| {
+            push(
+                h,
+                FINAL_READER_PROCESS,
+                EventType::Invoke,
+                OpKind::Read,
+                Value::Nil,
+                10,
+            );
+            push(
+                h,
+                FINAL_READER_PROCESS,
+                EventType::Ok,
+                OpKind::Read,
+                value,
+                11,
+            );
+        };
+        let mut kept = h.clone();
+        final_read(&mut kept, s("72 "));
+        assert_eq!(check_history(&kept).status, crate::check::Status::Pass);
+        // The append after the write is still owed.
+        final_read(&mut h, Value::Int(7));
+        let v = check_history(&h);
+        assert_eq!(v.status, crate::check::Status::Fail);
+        assert!(v.summary.contains("\"2 \""), "{}", v.summary);
     }
 
     #[test]
