@@ -15,10 +15,9 @@
 //! failed). Timeouts, refused connections and unknown outcomes do not count.
 
 use super::Verdict;
-use crate::history::{Operation, Outcome};
+use crate::history::{Operation, Outcome, FINAL_READER_PROCESS};
 use crate::plan::Plan;
 use crate::scenario::AvailabilitySpec;
-use crate::sim::FINAL_READER_PROCESS;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;

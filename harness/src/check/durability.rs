@@ -19,8 +19,7 @@
 //! A key whose final read never succeeded makes the verdict `unknown`.
 
 use super::Verdict;
-use crate::history::{Event, OpKind, Operation, Outcome, Value};
-use crate::sim::FINAL_READER_PROCESS;
+use crate::history::{Event, OpKind, Operation, Outcome, Value, FINAL_READER_PROCESS};
 use std::collections::BTreeMap;
 
 /// Most lost operations listed as evidence.

@@ -35,10 +35,9 @@
 
 use super::availability::percentile;
 use super::Verdict;
-use crate::history::{Event, OpKind, Operation, Outcome, Value};
+use crate::history::{Event, OpKind, Operation, Outcome, Value, FINAL_READER_PROCESS};
 use crate::plan::Plan;
 use crate::scenario::JobsSpec;
-use crate::sim::FINAL_READER_PROCESS;
 use std::collections::BTreeMap;
 
 /// Most jobs shown as evidence.

@@ -233,6 +233,12 @@ impl Operation {
     }
 }
 
+/// Process numbers from here up are the harness's final reader, which
+/// reads every key once the workload and the faults are over; the
+/// workload's logical clients number from 0 and never get this far.
+/// Checkers and reports tell the two apart by this number alone.
+pub const FINAL_READER_PROCESS: u64 = 1 << 40;
+
 /// Default cap on the number of events a run records (see
 /// [`History::with_limit`]).
 pub const DEFAULT_HISTORY_LIMIT: usize = 1_000_000;

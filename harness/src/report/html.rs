@@ -18,10 +18,9 @@
 use super::view::{self, AvailabilityNumbers};
 use super::{replay_command, RunReport};
 use crate::check::Status;
-use crate::history::{Operation, Outcome};
+use crate::history::{Operation, Outcome, FINAL_READER_PROCESS};
 use crate::plan::FaultWindow;
 use crate::record::{RunRecord, TraceEvent, TraceKind};
-use crate::sim::FINAL_READER_PROCESS;
 use std::fmt::Write;
 use std::time::Duration;
 

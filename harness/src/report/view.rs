@@ -7,8 +7,7 @@
 
 use super::RunReport;
 use crate::check::Verdict;
-use crate::history::{Event, Value};
-use crate::sim::FINAL_READER_PROCESS;
+use crate::history::{Event, Value, FINAL_READER_PROCESS};
 use serde_json::Value as Json;
 use std::fmt::Write;
 use std::time::Duration;

@@ -12,7 +12,8 @@ mod capture;
 mod nemesis;
 mod workload;
 
-pub use workload::FINAL_READER_PROCESS;
+/// Re-exported from [`crate::history`], where the fact lives.
+pub use crate::history::FINAL_READER_PROCESS;
 
 use crate::history::DEFAULT_HISTORY_LIMIT;
 use crate::plan::Plan;

@@ -8,7 +8,7 @@
 //! and its client is replaced under a new process number, as Jepsen does.
 
 use super::with_log;
-use crate::history::{Event, EventType, Op, OpKind, Outcome, Value};
+use crate::history::{Event, EventType, Op, OpKind, Outcome, Value, FINAL_READER_PROCESS};
 use crate::plan::Plan;
 use crate::seed::Seed;
 use crate::target::{ClientEnv, Completion, System};
@@ -19,8 +19,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Process numbers of the final reader start here, far from the workload's.
-pub const FINAL_READER_PROCESS: u64 = 1 << 40;
 /// Pause between final read attempts.
 const FINAL_READ_RETRY: Duration = Duration::from_millis(100);
 
