@@ -11,10 +11,13 @@
 //! fraction of its seeds; a requirement not met fails the suite.
 
 use crate::check::Status;
-use crate::plan::{FaultAction, Plan};
+use crate::plan::Plan;
 use crate::record::{RunRecord, TraceKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// Re-exported from [`crate::fault`], beside the actions they name.
+pub use crate::fault::{fault_kind, FAULT_KINDS};
 
 /// Cap on distinct state labels kept per seed.
 pub const MAX_LABELS_PER_SEED: usize = 256;
@@ -27,43 +30,6 @@ pub fn fault_kinds(plan: &Plan) -> Vec<String> {
         .filter_map(|e| fault_kind(&e.action))
         .collect();
     kinds.into_iter().map(str::to_string).collect()
-}
-
-/// Every name [`fault_kind`] can return.
-pub const FAULT_KINDS: &[&str] = &[
-    "partition",
-    "partition-oneway",
-    "latency",
-    "loss",
-    "crash",
-    "bounce",
-    "pause",
-    "disk-error",
-    "disk-full",
-    "disk-corrupt",
-    "disk-slow",
-    "clock-jump",
-    "clock-drift",
-];
-
-/// The kind of fault an action starts, if it starts one.
-pub fn fault_kind(action: &FaultAction) -> Option<&'static str> {
-    Some(match action {
-        FaultAction::Partition { .. } => "partition",
-        FaultAction::PartitionOneway { .. } => "partition-oneway",
-        FaultAction::Latency { .. } => "latency",
-        FaultAction::Loss { .. } => "loss",
-        FaultAction::Crash { .. } => "crash",
-        FaultAction::Bounce { .. } => "bounce",
-        FaultAction::Pause { .. } => "pause",
-        FaultAction::DiskError { .. } => "disk-error",
-        FaultAction::DiskFull { .. } => "disk-full",
-        FaultAction::DiskCorrupt { .. } => "disk-corrupt",
-        FaultAction::DiskSlow { .. } => "disk-slow",
-        FaultAction::ClockJump { .. } => "clock-jump",
-        FaultAction::ClockDrift { .. } => "clock-drift",
-        _ => return None,
-    })
 }
 
 /// The distinct states the target reported, sorted and capped.

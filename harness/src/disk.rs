@@ -41,8 +41,8 @@
 //! Targets get a [`Disk`] from [`crate::target::HostEnv::disk`] inside their
 //! host software and use only it (never `std::fs`), so every fault applies.
 
+use crate::fault::DiskOp;
 use crate::host_faults;
-use crate::scenario::DiskOp;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The disk and clock faults in effect on each host.
 //!
 //! The nemesis switches these on and off at the plan's times (see
-//! [`crate::plan::FaultAction`]); [`crate::disk::Disk`] and
+//! [`crate::fault::FaultAction`]); [`crate::disk::Disk`] and
 //! [`crate::clock::WallClock`] consult them on every call. They live in a
 //! thread-local that [`crate::sim::run`] installs for its run (a run is one
 //! thread) and removes at its end, so outside a harness run — a target's
@@ -14,8 +14,7 @@
 //! needs one is active, so a run without disk faults draws nothing.
 
 use crate::duration::SignedDuration;
-use crate::plan::{FaultAction, FaultId};
-use crate::scenario::DiskOp;
+use crate::fault::{DiskOp, FaultAction, FaultId};
 use crate::seed::Seed;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;

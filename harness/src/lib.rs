@@ -19,6 +19,7 @@ pub mod clock;
 pub mod coverage;
 pub mod disk;
 pub mod duration;
+pub mod fault;
 pub mod gate;
 pub mod history;
 pub mod host_faults;

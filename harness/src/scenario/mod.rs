@@ -17,6 +17,9 @@ pub use overrides::apply_overrides;
 pub use parse::{load_file, parse_str, path_to_string, ScenarioError};
 pub use validate::{validate, Prepared, Topology};
 
+/// Re-exported from [`crate::fault`], where the plan and the disks find it too.
+pub use crate::fault::DiskOp;
+
 use crate::duration::{serde_text, DurationRange, SignedDuration};
 use crate::history::OpKind;
 use serde::{Deserialize, Serialize};
@@ -545,41 +548,6 @@ impl FaultEventSpec {
 
 fn default_probability() -> f64 {
     1.0
-}
-
-/// The kinds of disk call a `disk-error` fault can fail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DiskOp {
-    /// `read` and `list`.
-    Read,
-    /// Everything that changes the disk: `write`, `append`, `truncate`,
-    /// `rename`, `remove`, `create_dir_all`.
-    Write,
-    /// `sync` (fsync).
-    Sync,
-}
-
-impl DiskOp {
-    pub const ALL: [DiskOp; 3] = [DiskOp::Read, DiskOp::Write, DiskOp::Sync];
-
-    pub fn all() -> Vec<DiskOp> {
-        DiskOp::ALL.to_vec()
-    }
-
-    /// Whether `ops` is exactly [`DiskOp::all`] (the default, left out when
-    /// a scenario is written back).
-    pub fn is_all(ops: &Vec<DiskOp>) -> bool {
-        *ops == DiskOp::all()
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DiskOp::Read => "read",
-            DiskOp::Write => "write",
-            DiskOp::Sync => "sync",
-        }
-    }
 }
 
 /// Cap on a `disk-slow` latency: beyond this, use a `disk-error`.

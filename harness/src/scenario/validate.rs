@@ -145,12 +145,12 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
             ));
         }
         if let Some(kind) = &req.fault {
-            if !crate::coverage::FAULT_KINDS.contains(&kind.as_str()) {
+            if !crate::fault::FAULT_KINDS.contains(&kind.as_str()) {
                 return Err(ScenarioError::at_key(
                     format!("{key}.fault"),
                     format!(
                         "unknown fault kind \"{kind}\": expected one of {}",
-                        crate::coverage::FAULT_KINDS.join(", ")
+                        crate::fault::FAULT_KINDS.join(", ")
                     ),
                 ));
             }
