@@ -18,6 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Re-exported from [`crate::fault`], beside the actions they name.
 pub use crate::fault::{fault_kind, FAULT_KINDS};
+/// Re-exported from [`crate::scenario`]: a requirement is part of a scenario.
+pub use crate::scenario::CoverageRequirement;
 
 /// Cap on distinct state labels kept per seed.
 pub const MAX_LABELS_PER_SEED: usize = 256;
@@ -47,31 +49,6 @@ pub fn reached(record: &RunRecord) -> Vec<String> {
         }
     }
     labels.into_iter().collect()
-}
-
-/// `[[coverage]]`: something a fraction of the seeds must exercise.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CoverageRequirement {
-    /// A fault kind (`crash`, `partition`, …) the plan must apply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fault: Option<String>,
-    /// Text that a reached state label must contain (e.g. `became leader`,
-    /// `state=half-open`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<String>,
-    /// Fraction of seeds, in [0, 1].
-    pub min_fraction: f64,
-}
-
-impl CoverageRequirement {
-    pub fn describe(&self) -> String {
-        match (&self.fault, &self.event) {
-            (Some(f), _) => format!("fault {f}"),
-            (_, Some(e)) => format!("event \"{e}\""),
-            _ => "nothing".into(),
-        }
-    }
 }
 
 /// How often something was seen across a scenario's seeds.

@@ -175,3 +175,17 @@ pub fn run_all(scenario: &Scenario, plan: &Plan, record: &RunRecord) -> Vec<Verd
     }
     verdicts
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scenarios_accept_exactly_the_models_the_checker_has() {
+        assert_eq!(
+            linearizability_model_names(),
+            crate::scenario::LINEARIZABLE_MODELS,
+            "a linearizability model was added or removed: update scenario::LINEARIZABLE_MODELS"
+        );
+    }
+}

@@ -178,7 +178,7 @@ impl ScenarioBuilder {
         self
     }
 
-    pub fn require_coverage(mut self, requirement: crate::coverage::CoverageRequirement) -> Self {
+    pub fn require_coverage(mut self, requirement: CoverageRequirement) -> Self {
         self.scenario.coverage.push(requirement);
         self
     }

@@ -61,7 +61,7 @@ pub struct Scenario {
     pub invariants: InvariantsSpec,
     /// `[[coverage]]`: what a suite run of this scenario must exercise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub coverage: Vec<crate::coverage::CoverageRequirement>,
+    pub coverage: Vec<CoverageRequirement>,
 }
 
 fn default_seeds() -> u64 {
@@ -920,9 +920,40 @@ impl Default for AvailabilitySpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinearizableSpec {
-    /// `register`, `kv`, `counter`, …
+    /// One of [`LINEARIZABLE_MODELS`].
     pub model: String,
     /// Search budget (memoised states); the checker's default if unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_states: Option<u64>,
+}
+
+/// The models `[invariants.linearizable] model = "..."` accepts, in the
+/// order error messages list them. The checker owns the models; this list
+/// lives here so that validation need not reach up to it, and a test in
+/// [`crate::check`] keeps the two equal.
+pub const LINEARIZABLE_MODELS: &[&str] = &["register", "kv", "counter", "queue"];
+
+/// `[[coverage]]`: something a fraction of the seeds must exercise.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageRequirement {
+    /// A fault kind (`crash`, `partition`, …) the plan must apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+    /// Text that a reached state label must contain (e.g. `became leader`,
+    /// `state=half-open`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// Fraction of seeds, in [0, 1].
+    pub min_fraction: f64,
+}
+
+impl CoverageRequirement {
+    pub fn describe(&self) -> String {
+        match (&self.fault, &self.event) {
+            (Some(f), _) => format!("fault {f}"),
+            (_, Some(e)) => format!("event \"{e}\""),
+            _ => "nothing".into(),
+        }
+    }
 }

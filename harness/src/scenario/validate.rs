@@ -579,16 +579,13 @@ fn validate_invariants(inv: &InvariantsSpec) -> Result<(), ScenarioError> {
         }
     }
     if let Some(l) = &inv.linearizable {
-        if crate::check::linearizability_model_names()
-            .iter()
-            .all(|name| *name != l.model)
-        {
+        if LINEARIZABLE_MODELS.iter().all(|name| *name != l.model) {
             return Err(ScenarioError::at_key(
                 "invariants.linearizable.model",
                 format!(
                     "unknown model \"{}\": expected one of {}",
                     l.model,
-                    crate::check::linearizability_model_names().join(", ")
+                    LINEARIZABLE_MODELS.join(", ")
                 ),
             ));
         }
