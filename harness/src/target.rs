@@ -217,10 +217,30 @@ pub fn parse_settings<T: serde::de::DeserializeOwned>(
 ) -> Result<T, SettingsError> {
     let value = toml::Value::Table(settings.clone());
     serde_path_to_error::deserialize(value).map_err(|err| {
-        let key = crate::scenario::path_to_string(err.path());
+        let key = path_to_string(err.path());
         let message = err.into_inner().message().to_string();
         SettingsError { key, message }
     })
+}
+
+/// Renders a serde path as `a.b[0].c`, the key paths errors name (for
+/// settings here, for whole scenarios in [`crate::scenario`]).
+pub fn path_to_string(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    out
 }
 
 /// The targets a `chaos` binary knows, and where its bundled scenarios are.

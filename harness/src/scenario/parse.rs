@@ -14,6 +14,10 @@ use std::path::{Path, PathBuf};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+/// Re-exported from [`crate::target`], whose settings errors name keys the
+/// same way.
+pub use crate::target::path_to_string;
+
 /// A scenario that cannot be used, and where the problem is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioError {
@@ -122,25 +126,6 @@ pub fn parse_str(
 /// but drop trailing whitespace and TOML's own position suffixes.
 fn tidy_serde_message(message: &str) -> String {
     message.trim().to_string()
-}
-
-/// Renders a serde path as `a.b[0].c`.
-pub fn path_to_string(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for segment in path.iter() {
-        match segment {
-            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
-            Segment::Map { key } => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(key);
-            }
-            Segment::Enum { .. } | Segment::Unknown => {}
-        }
-    }
-    out
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
