@@ -8,13 +8,15 @@
 //! topology; [`crate::plan::expand`] turns it and a seed into a concrete plan.
 
 mod builder;
+mod error;
 mod overrides;
 pub mod parse;
 mod validate;
 
 pub use builder::ScenarioBuilder;
+pub use error::ScenarioError;
 pub use overrides::apply_overrides;
-pub use parse::{load_file, parse_str, path_to_string, ScenarioError};
+pub use parse::{load_file, parse_str, path_to_string};
 pub use validate::{validate, Prepared, Topology};
 
 /// Re-exported from [`crate::fault`], where the plan and the disks find it too.

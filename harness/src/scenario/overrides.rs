@@ -3,7 +3,8 @@
 //! `--set workload.clients=16`, so a bundled scenario can be rerun with a
 //! planted bug switched on or a knob turned, and the replay command says so.
 
-use super::{parse::ScenarioError, Scenario};
+use super::error::ScenarioError;
+use super::Scenario;
 
 /// Applies `key=value` overrides (value in TOML syntax; a bare word is a
 /// string) to a scenario. Errors name the override.

@@ -9,59 +9,16 @@
 
 use super::Scenario;
 use crate::target::Registry;
-use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+/// Re-exported so `scenario::parse::ScenarioError`, its old path, keeps
+/// working.
+pub use super::error::ScenarioError;
 /// Re-exported from [`crate::target`], whose settings errors name keys the
 /// same way.
 pub use crate::target::path_to_string;
-
-/// A scenario that cannot be used, and where the problem is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScenarioError {
-    /// The file, when the scenario came from one.
-    pub file: Option<PathBuf>,
-    /// 1-based line and column, when known.
-    pub line: Option<usize>,
-    pub column: Option<usize>,
-    /// The key path, e.g. `workload.clients`; empty for the whole file.
-    pub key: String,
-    pub message: String,
-}
-
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.file {
-            Some(file) => write!(f, "{}", file.display())?,
-            None => f.write_str("<scenario>")?,
-        }
-        if let (Some(line), Some(column)) = (self.line, self.column) {
-            write!(f, ":{line}:{column}")?;
-        }
-        if self.key.is_empty() {
-            write!(f, ": {}", self.message)
-        } else {
-            write!(f, ": key `{}`: {}", self.key, self.message)
-        }
-    }
-}
-
-impl std::error::Error for ScenarioError {}
-
-impl ScenarioError {
-    /// An error with a key path but no position (scenarios built in Rust).
-    pub fn at_key(key: impl Into<String>, message: impl Into<String>) -> ScenarioError {
-        ScenarioError {
-            file: None,
-            line: None,
-            column: None,
-            key: key.into(),
-            message: message.into(),
-        }
-    }
-}
 
 /// Reads, parses and validates a scenario file against the registry.
 pub fn load_file(path: &Path, registry: &Registry) -> Result<Scenario, ScenarioError> {

@@ -1,8 +1,8 @@
 //! Meaning checks that serde cannot do: names that must exist, numbers that
 //! must be in range, faults that must fit the topology and the duration.
 
+use super::error::ScenarioError;
 use super::*;
-use crate::scenario::parse::ScenarioError;
 use crate::target::{Registry, System};
 use std::sync::Arc;
 
