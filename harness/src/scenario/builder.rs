@@ -2,6 +2,8 @@
 //! own system without writing a file.
 
 use super::*;
+use crate::history::OpKind;
+use std::time::Duration;
 
 /// A fluent way to write a [`Scenario`]; every field not set keeps the
 /// same default a TOML file would get.

@@ -1,0 +1,325 @@
+//! `[faults]`: hand-written fault events (`[[faults.events]]`), each a
+//! kind, a start, an optional duration and its parameters, and the caps on
+//! those parameters. The random plan is in `random.rs`.
+
+use super::random::RandomFaultsSpec;
+use crate::duration::{serde_text, SignedDuration};
+use crate::fault::DiskOp;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// `[faults]`: hand-written events, a random plan, or both.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultsSpec {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<FaultEventSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random: Option<RandomFaultsSpec>,
+}
+
+/// A list of host or group names (`servers`, `clients`, `client-0`, a
+/// server's name, or a group the target defines).
+pub type HostSet = Vec<String>;
+
+/// One hand-written fault. `at` is when it starts; with `duration` it is
+/// undone (healed, restarted, resumed) that much later.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum FaultEventSpec {
+    /// Cut every link between different sides (each side a host set).
+    Partition {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        sides: Vec<HostSet>,
+    },
+    /// Cut one host off from every other host.
+    Isolate {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        host: String,
+    },
+    /// Split the servers into a random majority and minority (chosen per
+    /// seed); clients stay with the majority.
+    MajorityMinority {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+    },
+    /// Jepsen's bridge: two halves of the servers that cannot talk to each
+    /// other, and one server (chosen per seed) that talks to both.
+    Bridge {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+    },
+    /// Drop messages from `from` to `to` but not back.
+    PartitionOneway {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        from: HostSet,
+        to: HostSet,
+    },
+    /// Repair every partition (not pauses, latency or loss).
+    Heal {
+        #[serde(with = "serde_text")]
+        at: Duration,
+    },
+    /// Slow links: `latency` plus up to `jitter`, on links between the two
+    /// host sets of `between` (every link if omitted).
+    Latency {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        between: Option<[HostSet; 2]>,
+        #[serde(with = "serde_text")]
+        latency: Duration,
+        #[serde(with = "serde_text", default)]
+        jitter: Duration,
+    },
+    /// Message loss on links (turmoil's `fail_rate`; see the README for its
+    /// exact semantics).
+    Loss {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        between: Option<[HostSet; 2]>,
+        rate: f64,
+    },
+    /// Power loss: the host stops; unsynced disk data is lost.
+    Crash {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        /// Restart after this long.
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        host: String,
+    },
+    /// Start a crashed host again.
+    Restart {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        host: String,
+    },
+    /// Process restart: kill the host's software and start it again at
+    /// once, keeping its disk.
+    Bounce {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        host: String,
+    },
+    /// The host stops exchanging messages (they are held, as for a stopped
+    /// process), then resumes after `duration` or at a `resume` event.
+    Pause {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        host: String,
+    },
+    Resume {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        host: String,
+    },
+    /// I/O errors (EIO) on the host's disk calls of the given kinds, each
+    /// call failing with `probability`.
+    DiskError {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        host: String,
+        #[serde(default = "DiskOp::all")]
+        ops: Vec<DiskOp>,
+        #[serde(default = "default_probability")]
+        probability: f64,
+    },
+    /// ENOSPC: a disk call that would take the host's used bytes beyond
+    /// `capacity_bytes` fails with `StorageFull`.
+    DiskFull {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        host: String,
+        #[serde(default)]
+        capacity_bytes: u64,
+    },
+    /// Silent corruption: a read returns its data with one bit flipped,
+    /// with `probability` per read call.
+    DiskCorrupt {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        host: String,
+        #[serde(default = "default_probability")]
+        probability: f64,
+    },
+    /// Slow I/O: every disk call takes `latency` longer.
+    DiskSlow {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        host: String,
+        #[serde(with = "serde_text")]
+        latency: Duration,
+    },
+    /// The host's wall clock jumps by `offset`; with `duration` it jumps
+    /// back at the end.
+    ClockJump {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        host: String,
+        offset: SignedDuration,
+    },
+    /// The host's wall clock runs at `(1 + rate)` times real speed; at the
+    /// end the offset it gained is removed (the clock is stepped back).
+    ClockDrift {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        host: String,
+        rate: f64,
+    },
+}
+
+impl FaultEventSpec {
+    pub fn at(&self) -> Duration {
+        match self {
+            FaultEventSpec::Partition { at, .. }
+            | FaultEventSpec::Isolate { at, .. }
+            | FaultEventSpec::MajorityMinority { at, .. }
+            | FaultEventSpec::Bridge { at, .. }
+            | FaultEventSpec::PartitionOneway { at, .. }
+            | FaultEventSpec::Heal { at }
+            | FaultEventSpec::Latency { at, .. }
+            | FaultEventSpec::Loss { at, .. }
+            | FaultEventSpec::Crash { at, .. }
+            | FaultEventSpec::Restart { at, .. }
+            | FaultEventSpec::Bounce { at, .. }
+            | FaultEventSpec::Pause { at, .. }
+            | FaultEventSpec::Resume { at, .. }
+            | FaultEventSpec::DiskError { at, .. }
+            | FaultEventSpec::DiskFull { at, .. }
+            | FaultEventSpec::DiskCorrupt { at, .. }
+            | FaultEventSpec::DiskSlow { at, .. }
+            | FaultEventSpec::ClockJump { at, .. }
+            | FaultEventSpec::ClockDrift { at, .. } => *at,
+        }
+    }
+
+    pub fn duration(&self) -> Option<Duration> {
+        match self {
+            FaultEventSpec::Partition { duration, .. }
+            | FaultEventSpec::Isolate { duration, .. }
+            | FaultEventSpec::MajorityMinority { duration, .. }
+            | FaultEventSpec::Bridge { duration, .. }
+            | FaultEventSpec::PartitionOneway { duration, .. }
+            | FaultEventSpec::Latency { duration, .. }
+            | FaultEventSpec::Loss { duration, .. }
+            | FaultEventSpec::Crash { duration, .. }
+            | FaultEventSpec::Pause { duration, .. }
+            | FaultEventSpec::DiskError { duration, .. }
+            | FaultEventSpec::DiskFull { duration, .. }
+            | FaultEventSpec::DiskCorrupt { duration, .. }
+            | FaultEventSpec::DiskSlow { duration, .. }
+            | FaultEventSpec::ClockJump { duration, .. }
+            | FaultEventSpec::ClockDrift { duration, .. } => *duration,
+            FaultEventSpec::Heal { .. }
+            | FaultEventSpec::Restart { .. }
+            | FaultEventSpec::Bounce { .. }
+            | FaultEventSpec::Resume { .. } => None,
+        }
+    }
+}
+
+fn default_probability() -> f64 {
+    1.0
+}
+
+/// Cap on a `disk-slow` latency: beyond this, use a `disk-error`.
+pub const MAX_DISK_LATENCY: Duration = Duration::from_secs(60);
+/// Cap on a clock jump, either way.
+pub const MAX_CLOCK_OFFSET: Duration = Duration::from_secs(365 * 24 * 3600);
+/// Bounds on a clock drift `rate`: -1 stops the clock (below, it would run
+/// backwards, which is a jump's job); 10 runs it 11 times as fast.
+pub const MIN_CLOCK_DRIFT_RATE: f64 = -1.0;
+pub const MAX_CLOCK_DRIFT_RATE: f64 = 10.0;
