@@ -9,17 +9,20 @@
 //! written, so the suite summary does not depend on thread timing.
 
 use crate::check::{self, Status, Verdict};
-use crate::coverage::{self as cov, CoverageRequirement, ScenarioCoverage};
+use crate::coverage as cov;
 use crate::plan::{self, Plan};
 use crate::record::{first_divergence, RunRecord};
 use crate::report::{self, RunReport};
 use crate::scenario::{Prepared, Scenario};
 use crate::sim::{self, RunOptions};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
+
+/// Re-exported from [`crate::report::summary`]: what a suite leaves behind
+/// is report data, which the views below the suite render.
+pub use crate::report::summary::{ScenarioTally, SeedResult, SuiteResults, SuiteSummary};
 
 /// A validated scenario, ready to run.
 #[derive(Clone)]
@@ -112,156 +115,6 @@ pub fn execute(loaded: &LoadedScenario, seed: u64, options: &ExecOptions) -> See
         plan,
         record,
         report,
-    }
-}
-
-/// What the suite keeps of one seed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SeedResult {
-    pub scenario: String,
-    pub seed: u64,
-    pub status: Status,
-    /// `invariant: summary` of every verdict that did not pass.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub problems: Vec<String>,
-    pub trace_hash: String,
-    pub replay: String,
-    /// Fault kinds this seed's plan applied.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub fault_kinds: Vec<String>,
-    /// States the target reported reaching (see [`crate::coverage`]).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub reached: Vec<String>,
-}
-
-/// Every seed of a suite run, as written to `results.json`: enough to
-/// rebuild the summary and its views, so shards can be merged.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SuiteResults {
-    pub harness_version: String,
-    /// Coverage requirements per scenario.
-    #[serde(default)]
-    pub requirements: BTreeMap<String, Vec<CoverageRequirement>>,
-    /// Seeds scheduled but not run (a time budget ran out).
-    #[serde(default)]
-    pub not_run: u64,
-    pub results: Vec<SeedResult>,
-}
-
-impl SuiteResults {
-    /// Combines shards: results are concatenated and sorted by scenario
-    /// then seed (a seed present twice is kept once).
-    pub fn merge(parts: Vec<SuiteResults>) -> SuiteResults {
-        let mut requirements = BTreeMap::new();
-        let mut results: BTreeMap<(String, u64), SeedResult> = BTreeMap::new();
-        let mut not_run = 0;
-        for part in parts {
-            requirements.extend(part.requirements);
-            not_run += part.not_run;
-            for r in part.results {
-                results.insert((r.scenario.clone(), r.seed), r);
-            }
-        }
-        SuiteResults {
-            harness_version: report::HARNESS_VERSION.to_string(),
-            requirements,
-            not_run,
-            results: results.into_values().collect(),
-        }
-    }
-
-    pub fn summary(&self) -> SuiteSummary {
-        SuiteSummary::from_results(&self.results, &self.requirements, self.not_run)
-    }
-}
-
-/// Per-scenario counts.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScenarioTally {
-    pub seeds: u64,
-    pub passed: u64,
-    pub failed: u64,
-    pub unknown: u64,
-}
-
-/// `summary.json` of a suite run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SuiteSummary {
-    pub harness_version: String,
-    pub scenarios: BTreeMap<String, ScenarioTally>,
-    /// Every seed that did not pass, sorted by scenario then seed.
-    pub failures: Vec<SeedResult>,
-    pub total: ScenarioTally,
-    /// Seeds scheduled but not run because a time budget ran out.
-    pub not_run: u64,
-    /// What each scenario's seeds exercised.
-    pub coverage: BTreeMap<String, ScenarioCoverage>,
-    /// Coverage requirements that were not met.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub coverage_failures: Vec<String>,
-}
-
-impl SuiteSummary {
-    pub fn from_results(
-        results: &[SeedResult],
-        requirements: &BTreeMap<String, Vec<CoverageRequirement>>,
-        not_run: u64,
-    ) -> SuiteSummary {
-        let mut scenarios: BTreeMap<String, ScenarioTally> = BTreeMap::new();
-        let mut coverage: BTreeMap<String, ScenarioCoverage> = BTreeMap::new();
-        let mut total = ScenarioTally::default();
-        for r in results {
-            coverage.entry(r.scenario.clone()).or_default().add(
-                &r.fault_kinds,
-                &r.reached,
-                r.status,
-            );
-            for tally in [scenarios.entry(r.scenario.clone()).or_default(), &mut total] {
-                tally.seeds += 1;
-                match r.status {
-                    Status::Pass => tally.passed += 1,
-                    Status::Fail => tally.failed += 1,
-                    Status::Unknown => tally.unknown += 1,
-                }
-            }
-        }
-        let mut failures: Vec<SeedResult> = results
-            .iter()
-            .filter(|r| r.status != Status::Pass)
-            .cloned()
-            .collect();
-        failures.sort_by(|a, b| (&a.scenario, a.seed).cmp(&(&b.scenario, b.seed)));
-        let mut coverage_failures = Vec::new();
-        for (scenario, reqs) in requirements {
-            let Some(seen) = coverage.get(scenario) else {
-                continue;
-            };
-            for req in reqs {
-                let fraction = seen.fraction(req);
-                if fraction < req.min_fraction {
-                    coverage_failures.push(format!(
-                        "{scenario}: {} reached in {:.0}% of {} seeds, required {:.0}%",
-                        req.describe(),
-                        fraction * 100.0,
-                        seen.seeds,
-                        req.min_fraction * 100.0
-                    ));
-                }
-            }
-        }
-        SuiteSummary {
-            harness_version: report::HARNESS_VERSION.to_string(),
-            scenarios,
-            failures,
-            total,
-            not_run,
-            coverage,
-            coverage_failures,
-        }
-    }
-
-    pub fn all_passed(&self) -> bool {
-        self.total.passed == self.total.seeds && self.coverage_failures.is_empty()
     }
 }
 

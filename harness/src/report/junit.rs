@@ -8,9 +8,9 @@
 //! wall-clock durations and timestamps would make two runs of the same
 //! seeds differ, so every `time` is `0`.
 
+use super::summary::SeedResult;
 use super::{replay_command, RunReport};
 use crate::check::Status;
-use crate::suite::SeedResult;
 use std::fmt::Write;
 
 /// One `<testcase>`.

@@ -6,11 +6,11 @@
 //! from a scenario or a checker is escaped, so it can neither break a table
 //! nor smuggle HTML into the page that renders it.
 
+use super::summary::SuiteSummary;
 use super::view::{self, AvailabilityNumbers};
 use super::{replay_command, RunReport};
 use crate::check::Status;
 use crate::record::{RunRecord, TraceKind};
-use crate::suite::SuiteSummary;
 use std::fmt::Write;
 use std::time::Duration;
 
@@ -325,7 +325,7 @@ fn indent(text: &str, prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suite::SeedResult;
+    use crate::report::summary::SeedResult;
 
     #[test]
     fn cells_cannot_end_the_cell_or_the_row_or_inject_html() {

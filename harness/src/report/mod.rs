@@ -11,6 +11,7 @@
 pub mod html;
 pub mod junit;
 pub mod markdown;
+pub mod summary;
 pub mod text;
 mod view;
 
