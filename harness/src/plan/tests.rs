@@ -1,0 +1,196 @@
+//! Expanding scenarios: same seed same plan, random storms within their
+//! bounds, manual events with their ends and windows.
+
+use super::partitions::majority_minority;
+use super::*;
+use crate::duration::{format_duration, SignedDuration};
+use crate::fault::{fault_kind, DiskOp};
+use crate::scenario::{FaultEventSpec, RandomFaultsSpec, ScenarioBuilder};
+
+fn topology(n: usize) -> Topology {
+    Topology {
+        servers: (1..=n).map(|i| format!("n{i}")).collect(),
+        clients: vec!["client-0".into()],
+    }
+}
+
+fn random_scenario() -> Scenario {
+    ScenarioBuilder::new("swarm", "test")
+        .duration(Duration::from_secs(30))
+        .random_faults(RandomFaultsSpec::with_kinds(RandomFaultKind::ALL.to_vec()))
+        .build()
+}
+
+#[test]
+fn the_same_seed_gives_the_same_plan() {
+    let s = random_scenario();
+    assert_eq!(expand(&s, &topology(5), 9), expand(&s, &topology(5), 9));
+    assert_ne!(
+        expand(&s, &topology(5), 9).events,
+        expand(&s, &topology(5), 10).events
+    );
+}
+
+#[test]
+fn a_random_plan_heals_everything_before_the_recovery_window() {
+    for seed in 0..50 {
+        let plan = expand(&random_scenario(), &topology(5), seed);
+        let storm_end = Duration::from_secs(25);
+        assert!(plan.last_heal.unwrap() <= storm_end, "seed {seed}");
+        assert!(plan.events.iter().all(|e| e.at <= storm_end));
+        assert!(matches!(
+            plan.events.last().unwrap().action,
+            FaultAction::HealAll
+        ));
+        assert!(plan
+            .fault_windows
+            .iter()
+            .all(|w| w.end.unwrap() <= storm_end));
+    }
+}
+
+#[test]
+fn swarm_seeds_enable_different_kind_sets() {
+    let s = random_scenario();
+    let sets: std::collections::BTreeSet<Vec<RandomFaultKind>> = (0..20)
+        .map(|seed| expand(&s, &topology(5), seed).enabled_fault_kinds)
+        .collect();
+    assert!(
+        sets.len() > 5,
+        "swarm should vary the enabled kinds: {sets:?}"
+    );
+    assert!(sets.iter().all(|k| !k.is_empty()));
+}
+
+#[test]
+fn majority_minority_keeps_a_strict_majority_with_the_clients() {
+    let mut rng = Seed(1).stream("plan");
+    let FaultAction::Partition { sides, .. } = majority_minority(1, &topology(5), &mut rng) else {
+        panic!()
+    };
+    assert_eq!(sides[0].len(), 2);
+    assert_eq!(sides[1].len(), 4);
+    assert!(sides[1].contains(&"client-0".to_string()));
+}
+
+#[test]
+fn disk_and_clock_faults_expand_to_start_end_and_a_window() {
+    let s = ScenarioBuilder::new("m", "test")
+        .fault(FaultEventSpec::DiskError {
+            at: Duration::from_secs(2),
+            duration: Some(Duration::from_secs(3)),
+            host: "n1".into(),
+            ops: vec![DiskOp::Sync, DiskOp::Read, DiskOp::Sync],
+            probability: 1.0,
+        })
+        .fault(FaultEventSpec::ClockJump {
+            at: Duration::from_secs(1),
+            duration: None,
+            host: "servers".into(),
+            offset: SignedDuration::from_secs(-5),
+        })
+        .build();
+    let plan = expand(&s, &topology(3), 0);
+    let actions: Vec<_> = plan.events.iter().map(|e| e.action.describe()).collect();
+    assert_eq!(
+        actions,
+        [
+            "clock-jump n1,n2,n3 (-5s)",
+            "disk-error n1 (read,sync p=1.00)",
+            "end disk fault #1"
+        ]
+    );
+    assert_eq!(plan.fault_windows.len(), 2);
+    assert_eq!(plan.fault_windows[1].end, Some(Duration::from_secs(5)));
+    assert_eq!(plan.fault_windows[0].end, None, "no duration: never healed");
+    assert_eq!(plan.last_heal, None);
+}
+
+#[test]
+fn random_disk_and_clock_faults_draw_their_parameters_in_range() {
+    let mut random = RandomFaultsSpec::with_kinds(vec![
+        RandomFaultKind::DiskError,
+        RandomFaultKind::DiskFull,
+        RandomFaultKind::DiskCorrupt,
+        RandomFaultKind::DiskSlow,
+        RandomFaultKind::ClockJump,
+        RandomFaultKind::ClockDrift,
+    ]);
+    random.swarm = false;
+    let s = ScenarioBuilder::new("swarm", "test")
+        .duration(Duration::from_secs(60))
+        .random_faults(random)
+        .build();
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 0..5 {
+        let plan = expand(&s, &topology(3), seed);
+        for event in &plan.events {
+            match &event.action {
+                FaultAction::DiskError {
+                    probability, ops, ..
+                } => {
+                    assert!((0.2..=1.0).contains(probability));
+                    assert_eq!(ops, &DiskOp::all());
+                }
+                FaultAction::DiskFull { capacity_bytes, .. } => {
+                    assert!(*capacity_bytes <= 65_536)
+                }
+                FaultAction::DiskCorrupt { probability, .. } => {
+                    assert!((0.1..=0.5).contains(probability))
+                }
+                FaultAction::DiskSlow { latency, .. } => assert!((Duration::from_millis(10)
+                    ..=Duration::from_millis(200))
+                    .contains(latency)),
+                FaultAction::ClockJump { offset, .. } => {
+                    assert!(offset.magnitude() <= Duration::from_secs(10))
+                }
+                FaultAction::ClockDrift { rate, .. } => assert!((-0.5..=0.5).contains(rate)),
+                _ => {}
+            }
+            if let Some(kind) = fault_kind(&event.action) {
+                seen.insert(kind);
+            }
+        }
+        assert!(plan.fault_windows.iter().all(|w| w.end.is_some()));
+    }
+    assert_eq!(seen.len(), 6, "{seen:?}");
+}
+
+/// Adding kinds must not move the random choices of scenarios that do
+/// not use them: this plan's events are pinned.
+#[test]
+fn existing_kinds_expand_as_before_the_disk_and_clock_kinds() {
+    let s = ScenarioBuilder::new("swarm", "test")
+        .duration(Duration::from_secs(30))
+        .random_faults(RandomFaultsSpec::with_kinds(
+            RandomFaultKind::ALL[..9].to_vec(),
+        ))
+        .build();
+    let plan = expand(&s, &topology(5), 9);
+    let text: Vec<String> = plan
+        .events
+        .iter()
+        .map(|e| format!("{} {}", format_duration(e.at), e.action.describe()))
+        .collect();
+    let digest = crate::seed::fnv1a(text.join("\n").as_bytes());
+    assert_eq!(digest, PINNED_SWARM_DIGEST, "{text:#?}");
+}
+
+const PINNED_SWARM_DIGEST: u64 = 2_985_031_220_743_548_604;
+
+#[test]
+fn manual_faults_get_an_end_event_and_a_window() {
+    let s = ScenarioBuilder::new("m", "test")
+        .fault(FaultEventSpec::Crash {
+            at: Duration::from_secs(2),
+            duration: Some(Duration::from_secs(3)),
+            host: "n1".into(),
+        })
+        .build();
+    let plan = expand(&s, &topology(3), 0);
+    assert_eq!(plan.events.len(), 2);
+    assert_eq!(plan.events[1].at, Duration::from_secs(5));
+    assert_eq!(plan.last_heal, Some(Duration::from_secs(5)));
+    assert!(plan.fault_active_at(Duration::from_secs(3)));
+    assert!(!plan.fault_active_at(Duration::from_secs(5)));
+}

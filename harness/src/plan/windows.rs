@@ -1,0 +1,82 @@
+//! Fault windows: when each fault was active, derived from the sorted
+//! events alone (a start opens a window, its end, a `heal` or a restart
+//! closes it), for reports and the "during faults" availability ratio.
+
+use super::PlanEvent;
+use crate::duration::serde_text;
+use crate::fault::{FaultAction, FaultId};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// A span of time during which a fault was active, for reports and the
+/// "during faults" availability ratio.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaultWindow {
+    pub id: FaultId,
+    pub label: String,
+    #[serde(with = "serde_text")]
+    pub start: Duration,
+    /// `None`: never healed within the run.
+    #[serde(with = "crate::duration::serde_opt")]
+    pub end: Option<Duration>,
+}
+
+/// Derives when each fault was active from the ordered events.
+pub(super) fn fault_windows(events: &[PlanEvent]) -> Vec<FaultWindow> {
+    let mut windows: Vec<FaultWindow> = Vec::new();
+    let close =
+        |windows: &mut Vec<FaultWindow>, at: Duration, pred: &dyn Fn(&FaultWindow) -> bool| {
+            for w in windows.iter_mut().filter(|w| w.end.is_none() && pred(w)) {
+                w.end = Some(at);
+            }
+        };
+    for event in events {
+        let at = event.at;
+        let open = |windows: &mut Vec<FaultWindow>, id: FaultId| {
+            windows.push(FaultWindow {
+                id,
+                label: event.action.describe(),
+                start: at,
+                end: None,
+            })
+        };
+        match &event.action {
+            FaultAction::Partition { id, .. }
+            | FaultAction::PartitionOneway { id, .. }
+            | FaultAction::Latency { id, .. }
+            | FaultAction::Loss { id, .. }
+            | FaultAction::Crash { id, .. }
+            | FaultAction::Pause { id, .. }
+            | FaultAction::DiskError { id, .. }
+            | FaultAction::DiskFull { id, .. }
+            | FaultAction::DiskCorrupt { id, .. }
+            | FaultAction::DiskSlow { id, .. }
+            | FaultAction::ClockJump { id, .. }
+            | FaultAction::ClockDrift { id, .. } => open(&mut windows, *id),
+            FaultAction::Bounce { id, .. } => {
+                // A process restart is instantaneous in simulated time; the
+                // outage it causes is whatever the target takes to recover.
+                open(&mut windows, *id);
+                close(&mut windows, at, &|w| w.id == *id);
+            }
+            FaultAction::EndPartition { id }
+            | FaultAction::EndLatency { id }
+            | FaultAction::EndLoss { id }
+            | FaultAction::EndDiskFault { id }
+            | FaultAction::EndClockFault { id } => close(&mut windows, at, &|w| w.id == *id),
+            FaultAction::HealPartitions => {
+                close(&mut windows, at, &|w| w.label.starts_with("partition"))
+            }
+            FaultAction::Restart { host } => {
+                let label = format!("crash {host}");
+                close(&mut windows, at, &|w| w.label == label)
+            }
+            FaultAction::Resume { host } => {
+                let label = format!("pause {host}");
+                close(&mut windows, at, &|w| w.label == label)
+            }
+            FaultAction::HealAll => close(&mut windows, at, &|_| true),
+        }
+    }
+    windows
+}
