@@ -1,0 +1,164 @@
+//! The commands and their flags, as clap declares them.
+
+use crate::suite;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "chaos",
+    version,
+    about = "Deterministic chaos and fault-injection testing on turmoil",
+    long_about = "Runs scenarios (a target system, a workload, a fault plan and invariants) \
+                  under seeds, in a deterministic network simulator. The same scenario and seed \
+                  always produce the same history, trace and report."
+)]
+pub(super) struct Cli {
+    #[command(subcommand)]
+    pub(super) command: Command,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub(super) struct ReportArgs {
+    /// Where run reports go: DIR/<scenario>/seed-<S>/report.json.
+    #[arg(long, default_value = "target/chaos-reports")]
+    pub(super) report_dir: PathBuf,
+    /// Run every seed twice and fail it if anything observable differs.
+    #[arg(long)]
+    pub(super) check_determinism: bool,
+    /// Override a scenario key, e.g. `--set target.retry_unsafe=true` or
+    /// `--set workload.clients=16` (value in TOML syntax; repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub(super) set: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub(super) enum Command {
+    /// List the bundled scenarios.
+    List,
+    /// Run scenarios over many seeds, in parallel.
+    Run {
+        /// Scenario files or names; the whole bundled suite if none.
+        scenarios: Vec<String>,
+        /// Seeds 0..N for every scenario (default: each scenario's `seeds`).
+        #[arg(long, conflicts_with = "seed_range")]
+        seeds: Option<u64>,
+        /// Seeds A..B (B excluded) for every scenario.
+        #[arg(long, value_parser = parse_seed_range)]
+        seed_range: Option<(u64, u64)>,
+        /// Worker threads (default: every core).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Run only shard K of N (1-based): every N-th (scenario, seed)
+        /// pair, for CI matrices; combine the shards with `chaos merge`.
+        #[arg(long, value_parser = suite::parse_shard, value_name = "K/N")]
+        shard: Option<(u64, u64)>,
+        /// Shrink every failing seed (at most this many) to a minimal
+        /// scenario, written beside its report as shrunk.toml.
+        #[arg(long, value_name = "MAX_FAILURES", num_args = 0..=1, default_missing_value = "5")]
+        shrink: Option<usize>,
+        /// Stop starting new seeds after this much wall-clock time
+        /// (e.g. "10m"); seeds already running finish.
+        #[arg(long, value_parser = crate::duration::parse_duration, value_name = "DURATION")]
+        time_budget: Option<std::time::Duration>,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Check histories (Jepsen log or EDN format) for linearizability.
+    CheckHistory {
+        /// The sequential model: register, kv, counter or queue.
+        #[arg(long)]
+        model: String,
+        /// Most memoised search states per key before answering unknown.
+        #[arg(long)]
+        max_states: Option<u64>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// The planted-bug gate: run every planted bug of every target against
+    /// the bundled scenarios and show which invariant catches it, and when.
+    Bugs {
+        /// Only these targets (default: all).
+        #[arg(long = "target")]
+        targets: Vec<String>,
+        /// Seeds tried per bug and scenario.
+        #[arg(long, default_value_t = crate::gate::DEFAULT_MAX_SEEDS)]
+        max_seeds: u64,
+        /// Worker threads (default: every core).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+    },
+    /// Combine the results of shard runs into one suite report.
+    Merge {
+        /// Report folders of the shards (each holds a results.json).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where the merged summary goes.
+        #[arg(long, default_value = "target/chaos-reports")]
+        report_dir: PathBuf,
+    },
+    /// Rerun one seed and show its verdicts.
+    Replay {
+        /// Scenario file or name.
+        scenario: String,
+        #[arg(long)]
+        seed: u64,
+        /// Print the timeline of faults, host events, logs and operations.
+        #[arg(long)]
+        trace: bool,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Shrink a failing seed to a minimal scenario that fails the same way.
+    Shrink {
+        /// Scenario file or name.
+        scenario: String,
+        #[arg(long)]
+        seed: u64,
+        /// Where to write the shrunk scenario (default:
+        /// REPORT_DIR/<scenario>/seed-<S>/shrunk.toml).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Most candidate runs.
+        #[arg(long, default_value_t = crate::shrink::DEFAULT_MAX_RUNS)]
+        max_runs: usize,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Validate scenario files without running them.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write a commented starter scenario.
+    New {
+        name: String,
+        /// The target system it tests.
+        #[arg(long)]
+        target: String,
+        /// Folder to write it in.
+        #[arg(long, default_value = "scenarios")]
+        dir: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+pub(super) fn parse_seed_range(text: &str) -> Result<(u64, u64), String> {
+    let (a, b) = text
+        .split_once("..")
+        .ok_or_else(|| format!("expected A..B, found {text}"))?;
+    let a: u64 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad start of range: {a}"))?;
+    let b: u64 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad end of range: {b}"))?;
+    if a >= b {
+        return Err(format!("empty range {a}..{b}: the end is excluded"));
+    }
+    Ok((a, b))
+}

@@ -1,0 +1,193 @@
+//! The `chaos` command line, as a library function.
+//!
+//! A crate that provides targets calls [`main`] with its [`Registry`] from
+//! a three-line `main`; it then gets `list`, `run`, `replay`, `check` and
+//! `new` for its own systems. Exit codes: 0 every invariant held, 1 an
+//! invariant failed (or could not be decided), 2 bad input or usage.
+//!
+//! `args.rs` declares the commands and their flags; `run.rs` runs sweeps
+//! and merges shards; `seed.rs` replays and shrinks one seed; `tools.rs`
+//! lists, validates, checks histories and runs the planted-bug gate;
+//! `new.rs` writes a starter scenario. This file dispatches and finds
+//! scenario files.
+
+mod args;
+mod new;
+mod run;
+mod seed;
+mod tools;
+
+use crate::scenario::ScenarioError;
+use crate::suite::{ExecOptions, LoadedScenario};
+use crate::target::Registry;
+use args::{Cli, Command, ReportArgs};
+use clap::Parser;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit code: every invariant held.
+pub const EXIT_PASS: u8 = 0;
+
+/// Exit code: an invariant failed or was undecided.
+pub const EXIT_FAIL: u8 = 1;
+
+/// Exit code: bad input or usage.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Entry point for a `chaos` binary.
+pub fn main(registry: Registry) -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() {
+                EXIT_USAGE
+            } else {
+                EXIT_PASS
+            });
+        }
+    };
+    ExitCode::from(dispatch(cli, &registry))
+}
+
+fn dispatch(cli: Cli, registry: &Registry) -> u8 {
+    let result = match cli.command {
+        Command::List => tools::list(registry),
+        Command::Run {
+            scenarios,
+            seeds,
+            seed_range,
+            jobs,
+            shard,
+            shrink,
+            time_budget,
+            report,
+        } => run::run(
+            registry,
+            &scenarios,
+            run::SeedChoice { seeds, seed_range },
+            run::Sweep {
+                jobs,
+                shard,
+                shrink,
+                time_budget,
+            },
+            &report,
+        ),
+        Command::Merge { dirs, report_dir } => run::merge(&dirs, &report_dir),
+        Command::Bugs {
+            targets,
+            max_seeds,
+            jobs,
+        } => tools::bugs(registry, &targets, max_seeds, jobs),
+        Command::CheckHistory {
+            model,
+            max_states,
+            files,
+        } => tools::check_history(&model, max_states, &files),
+        Command::Replay {
+            scenario,
+            seed,
+            trace,
+            report,
+        } => seed::replay(registry, &scenario, seed, trace, &report),
+        Command::Check { files } => tools::check(registry, &files),
+        Command::Shrink {
+            scenario,
+            seed,
+            out,
+            max_runs,
+            report,
+        } => seed::shrink(registry, &scenario, seed, out, max_runs, &report),
+        Command::New {
+            name,
+            target,
+            dir,
+            force,
+        } => new::new_scenario(registry, &name, &target, &dir, force),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            EXIT_USAGE
+        }
+    }
+}
+
+/// The scenario folder: `./scenarios` if present, else the bundled one.
+fn scenario_dir(registry: &Registry) -> Option<PathBuf> {
+    let local = PathBuf::from("scenarios");
+    if local.is_dir() {
+        return Some(local);
+    }
+    registry.bundled_dir().filter(|d| d.is_dir()).cloned()
+}
+
+fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn load(
+    path: &Path,
+    registry: &Registry,
+    overrides: &[String],
+) -> Result<LoadedScenario, ScenarioError> {
+    LoadedScenario::from_file(path, overrides, registry)
+}
+
+/// Resolves a command-line scenario argument: a file path, or the name of
+/// a scenario (file stem or `name`) in the scenario folder.
+fn resolve(arg: &str, registry: &Registry) -> Result<PathBuf, String> {
+    let path = PathBuf::from(arg);
+    if path.is_file() {
+        return Ok(path);
+    }
+    let Some(dir) = scenario_dir(registry) else {
+        return Err(format!(
+            "no file {arg}, and no scenarios folder to look it up in"
+        ));
+    };
+    let candidate = dir.join(format!("{arg}.toml"));
+    if candidate.is_file() {
+        return Ok(candidate);
+    }
+    Err(format!(
+        "no scenario file or bundled scenario named \"{arg}\" (see `chaos list`)"
+    ))
+}
+
+/// How to spell the `chaos` command in printed replay commands.
+fn program() -> String {
+    if std::env::var_os("CARGO_MANIFEST_DIR").is_some() {
+        let release = std::env::current_exe()
+            .map(|p| p.components().any(|c| c.as_os_str() == "release"))
+            .unwrap_or(false);
+        return if release {
+            "cargo run --release --".into()
+        } else {
+            "cargo run --".into()
+        };
+    }
+    std::env::args()
+        .next()
+        .map(|a| {
+            Path::new(&a)
+                .file_name()
+                .map_or(a.clone(), |n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "chaos".into())
+}
+
+fn exec_options(report: &ReportArgs) -> ExecOptions {
+    ExecOptions {
+        check_determinism: report.check_determinism,
+        ..ExecOptions::default()
+    }
+}

@@ -1,0 +1,298 @@
+//! `run` and `merge`: sweeps of many seeds over the worker threads, with
+//! progress, the suite files written beside the run folders, and the
+//! summary printed; `merge` rebuilds that summary from shards.
+
+use super::args::ReportArgs;
+use super::seed::shrink_one;
+use super::{exec_options, load, program, resolve, scenario_dir, scenario_files};
+use super::{EXIT_FAIL, EXIT_PASS};
+use crate::check::Status;
+use crate::report::{self, text};
+use crate::suite::{self, Job, SeedResult, SuiteResults, SuiteSummary};
+use crate::target::Registry;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// Which seeds `run` uses.
+pub(super) struct SeedChoice {
+    pub(super) seeds: Option<u64>,
+    pub(super) seed_range: Option<(u64, u64)>,
+}
+
+/// How `run` spreads the work.
+pub(super) struct Sweep {
+    pub(super) jobs: Option<usize>,
+    pub(super) shard: Option<(u64, u64)>,
+    pub(super) shrink: Option<usize>,
+    pub(super) time_budget: Option<std::time::Duration>,
+}
+
+pub(super) fn run(
+    registry: &Registry,
+    args: &[String],
+    choice: SeedChoice,
+    sweep: Sweep,
+    report_args: &ReportArgs,
+) -> Result<u8, String> {
+    let SeedChoice { seeds, seed_range } = choice;
+    let paths: Vec<PathBuf> = if args.is_empty() {
+        let dir = scenario_dir(registry).ok_or("no scenarios folder found")?;
+        scenario_files(&dir)?
+    } else {
+        args.iter()
+            .map(|a| resolve(a, registry))
+            .collect::<Result<_, _>>()?
+    };
+    let mut loaded = Vec::new();
+    let mut errors = Vec::new();
+    for path in &paths {
+        match load(path, registry, &report_args.set) {
+            Ok(l) => loaded.push(l),
+            Err(err) => errors.push(err.to_string()),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.join("\nerror: "));
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for l in &loaded {
+        if !names.insert(l.scenario.name.clone()) {
+            return Err(format!("two scenarios are named \"{}\"", l.scenario.name));
+        }
+    }
+
+    let mut job_list = Vec::new();
+    for (i, l) in loaded.iter().enumerate() {
+        let range = match (seeds, seed_range) {
+            (_, Some((a, b))) => a..b,
+            (Some(n), None) => 0..n,
+            (None, None) => 0..l.scenario.seeds,
+        };
+        job_list.extend(range.map(|seed| Job { scenario: i, seed }));
+    }
+    if let Some(shard) = sweep.shard {
+        job_list = suite::shard(job_list, shard);
+    }
+    let threads = sweep
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let options = exec_options(report_args);
+    let program = program();
+
+    let interactive = std::io::stderr().is_terminal();
+    let bar = interactive.then(|| {
+        let bar = indicatif::ProgressBar::new(job_list.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:40}] {pos}/{len} seeds, {msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar
+    });
+    eprintln!(
+        "running {} seeds of {} scenarios on {} threads; reports in {}",
+        job_list.len(),
+        loaded.len(),
+        threads.min(job_list.len().max(1)),
+        report_args.report_dir.display()
+    );
+    let mut failed = 0usize;
+    let deadline = sweep.time_budget.map(|b| std::time::Instant::now() + b);
+    let results = suite::run_jobs_until(
+        &loaded,
+        &job_list,
+        threads,
+        &options,
+        Some(&report_args.report_dir),
+        deadline,
+        |r: &SeedResult| {
+            if r.status != Status::Pass {
+                failed += 1;
+                let line = format!(
+                    "{} {} seed {}: {}",
+                    text::status_word(r.status),
+                    r.scenario,
+                    r.seed,
+                    r.problems.first().map(String::as_str).unwrap_or("")
+                );
+                match &bar {
+                    Some(bar) => bar.println(line),
+                    None => eprintln!("{line}"),
+                }
+            }
+            if let Some(bar) = &bar {
+                bar.set_message(format!("{failed} failed"));
+                bar.inc(1);
+            }
+        },
+    );
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+
+    let not_run = (job_list.len() - results.len()) as u64;
+    let suite_results = SuiteResults {
+        harness_version: report::HARNESS_VERSION.to_string(),
+        requirements: loaded
+            .iter()
+            .filter(|l| !l.scenario.coverage.is_empty())
+            .map(|l| (l.scenario.name.clone(), l.scenario.coverage.clone()))
+            .collect(),
+        not_run,
+        results,
+    };
+    let summary = write_suite(&report_args.report_dir, &suite_results);
+    print_suite(&summary, &program);
+    if let Some(max) = sweep.shrink {
+        println!();
+        for failure in summary.failures.iter().take(max) {
+            let Some(loaded) = loaded.iter().find(|l| l.scenario.name == failure.scenario) else {
+                continue;
+            };
+            let out = report::run_dir(&report_args.report_dir, &failure.scenario, failure.seed)
+                .join("shrunk.toml");
+            match shrink_one(
+                registry,
+                loaded,
+                failure.seed,
+                &out,
+                crate::shrink::DEFAULT_MAX_RUNS,
+            ) {
+                Ok(text) => print!("{text}"),
+                Err(err) => println!(
+                    "{} seed {}: could not shrink: {err}",
+                    failure.scenario, failure.seed
+                ),
+            }
+        }
+    }
+    Ok(if summary.all_passed() {
+        EXIT_PASS
+    } else {
+        EXIT_FAIL
+    })
+}
+
+/// Writes `results.json` (everything needed to merge shards) and the suite
+/// summary derived from it; `run` and `merge` both end here, so a merged
+/// report is the report a single machine would have written: `summary.json`
+/// (canonical), `summary.md` (for a pull request) and `junit.xml` (for
+/// CI). A file that cannot be written is a warning: the verdicts are
+/// already printed and decide the exit code.
+fn write_suite(dir: &Path, results: &SuiteResults) -> SuiteSummary {
+    let summary = results.summary();
+    let files = [
+        (
+            "results.json",
+            serde_json::to_string_pretty(results).expect("results serialise") + "\n",
+        ),
+        (
+            "summary.json",
+            serde_json::to_string_pretty(&summary).expect("summary serialises") + "\n",
+        ),
+        ("summary.md", report::markdown::render_suite(&summary)),
+        ("junit.xml", report::junit::render_suite(&results.results)),
+    ];
+    for (name, text) in files {
+        if let Err(err) = report::write_atomic(&dir.join(name), text.as_bytes()) {
+            eprintln!("warning: could not write {name}: {err}");
+        }
+    }
+    summary
+}
+
+pub(super) fn merge(dirs: &[PathBuf], out: &Path) -> Result<u8, String> {
+    let mut parts = Vec::new();
+    for dir in dirs {
+        let path = dir.join("results.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let part: SuiteResults = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a chaos results file: {e}", path.display()))?;
+        parts.push(part);
+    }
+    let merged = SuiteResults::merge(parts);
+    let summary = write_suite(out, &merged);
+    eprintln!(
+        "merged {} results from {} folders into {}",
+        merged.results.len(),
+        dirs.len(),
+        out.display()
+    );
+    print_suite(&summary, &program());
+    Ok(if summary.all_passed() {
+        EXIT_PASS
+    } else {
+        EXIT_FAIL
+    })
+}
+
+/// Prints the suite's table of counts, its fault coverage, the coverage
+/// requirements not met, and each failure with its replay command.
+fn print_suite(summary: &SuiteSummary, program: &str) {
+    println!();
+    println!(
+        "{:<34} {:>7} {:>7} {:>7} {:>7}",
+        "scenario", "seeds", "passed", "failed", "unknown"
+    );
+    for (name, t) in &summary.scenarios {
+        println!(
+            "{name:<34} {:>7} {:>7} {:>7} {:>7}",
+            t.seeds, t.passed, t.failed, t.unknown
+        );
+    }
+    let t = &summary.total;
+    println!(
+        "{:<34} {:>7} {:>7} {:>7} {:>7}",
+        "total", t.seeds, t.passed, t.failed, t.unknown
+    );
+    if summary.not_run > 0 {
+        println!(
+            "time budget: {} seeds ran, {} were not started",
+            t.seeds, summary.not_run
+        );
+    }
+    let with_faults: Vec<_> = summary
+        .coverage
+        .iter()
+        .filter(|(_, c)| !c.faults.is_empty())
+        .collect();
+    if !with_faults.is_empty() {
+        println!();
+        println!("fault coverage (seeds that applied each kind, and of those how many failed):");
+        for (name, c) in with_faults {
+            let kinds: Vec<String> = c
+                .faults
+                .iter()
+                .map(|(k, s)| format!("{k} {}/{} ({} failed)", s.seeds, c.seeds, s.failed))
+                .collect();
+            println!(
+                "  {name}: {}; {} target states reached",
+                kinds.join(", "),
+                c.states.len()
+            );
+        }
+    }
+    if !summary.coverage_failures.is_empty() {
+        println!();
+        println!("coverage requirements not met:");
+        for f in &summary.coverage_failures {
+            println!("  {f}");
+        }
+    }
+    if !summary.failures.is_empty() {
+        println!();
+        println!("failures (replay with the command shown):");
+        for f in &summary.failures {
+            println!(
+                "  {} seed {}: {}",
+                f.scenario,
+                f.seed,
+                f.problems.join("; ")
+            );
+            println!("    {program} {}", f.replay);
+        }
+    }
+}
