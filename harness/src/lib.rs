@@ -12,6 +12,14 @@
 //! [`check`] (invariants), [`report`] (JSON and its views), [`suite`]
 //! (many seeds on all cores) and [`cli`], which a target crate's `main`
 //! calls with its registry of targets.
+//!
+//! The modules form floors, and an import only ever points down a floor
+//! (`harness/tests/layers/` checks it): `cli`; `shrink`, `gate`; `suite`;
+//! `report`; `coverage`; `check`; `sim`; `plan`; `scenario`; `target`; the
+//! handles targets get, [`disk`] and [`clock`]; the fault state they consult,
+//! [`host_faults`], and [`record`]; then the plain data every floor shares:
+//! [`history`], [`fault`] (what the nemesis can do), [`seed`] and
+//! [`duration`]. Checkers and reports read records and never the simulator.
 
 pub mod check;
 pub mod cli;
