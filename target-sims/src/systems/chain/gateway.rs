@@ -32,6 +32,11 @@
 //! Trace events (`chain::gateway`, INFO): `gateway started`, `surge
 //! started`, `surge ended`, and the backend links' connection changes. The
 //! primitives add their own (`primitive::breaker`, …).
+//!
+//! One file, past 600 lines, because it is one idea: the policy stack
+//! above wraps a single call, and each layer's code reads the errors and
+//! the deadline of the layers around it, so the nesting is easiest to
+//! check where it can be read top to bottom.
 
 use super::config::{backend_name, ChainConfig, Surge};
 use super::link::{BackendLink, LinkError};
