@@ -25,6 +25,7 @@ pub mod host_faults;
 pub mod plan;
 pub mod record;
 pub mod report;
+pub mod rpc;
 pub mod scenario;
 pub mod seed;
 pub mod shrink;
