@@ -124,6 +124,10 @@ pub struct SeedResult {
     /// `invariant: summary` of every verdict that did not pass.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// The invariants whose verdict is `fail`: those of `problems` that are
+    /// not merely `unknown` (`harness` if the run panicked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<String>,
     pub trace_hash: String,
     pub replay: String,
     /// Fault kinds this seed's plan applied.
@@ -302,15 +306,23 @@ fn run_job(
                 problems.push(format!("report: could not write: {err}"));
             }
         }
+        let failed = run
+            .report
+            .verdicts
+            .iter()
+            .filter(|v| v.status == Status::Fail)
+            .map(|v| v.invariant.clone())
+            .collect();
         (
             run.report.status,
             problems,
+            failed,
             run.report.trace_hash.clone(),
             cov::fault_kinds(&run.plan),
             cov::reached(&run.record),
         )
     }));
-    let (status, problems, trace_hash, fault_kinds, reached) = match outcome {
+    let (status, problems, failed, trace_hash, fault_kinds, reached) = match outcome {
         Ok(result) => result,
         Err(payload) => {
             let message = payload
@@ -321,6 +333,7 @@ fn run_job(
             (
                 Status::Fail,
                 vec![format!("harness: panicked: {message}")],
+                vec!["harness".to_string()],
                 String::new(),
                 Vec::new(),
                 Vec::new(),
@@ -332,6 +345,7 @@ fn run_job(
         seed,
         status,
         problems,
+        failed,
         trace_hash,
         replay,
         fault_kinds,
