@@ -2,10 +2,11 @@
 //! timeout, calling a backend over turmoil's simulated network while a
 //! partition cuts the two apart from 2 s to 5 s.
 //!
-//! Each line of output is one simulated second: calls that succeeded, that
-//! failed after their retries, and that the open breaker refused at once
-//! without touching the network, then the breaker's state. State changes
-//! are printed as they happen. The same seed prints the same lines.
+//! Each `t=` line counts the calls started in one simulated second: those
+//! that succeeded, those that failed after their retries, and those that
+//! ended refused by the open breaker, without touching the network.
+//! Breaker state changes and the partition are printed as they happen. The
+//! same seed prints the same lines.
 //!
 //! ```sh
 //! cargo run -p chaos-primitives --example flaky_backend [SEED]
