@@ -128,11 +128,9 @@ fn first_failure(scenarios: &[LoadedScenario], limit: u64, threads: usize) -> Op
             .filter(|r| r.status == Status::Fail)
             .min_by_key(|r| (r.seed, order(&r.scenario)))
         {
-            let invariants = failed
-                .problems
-                .iter()
-                .filter_map(|p| p.split_once(':').map(|(name, _)| name.to_string()))
-                .collect();
+            // Only verdicts that failed: an invariant left `unknown` on
+            // that seed did not catch anything.
+            let invariants = failed.failed.clone();
             return Some(Catch {
                 scenario: failed.scenario.clone(),
                 seed: failed.seed,

@@ -155,15 +155,23 @@ fn run_job(
                 problems.push(format!("report: could not write: {err}"));
             }
         }
+        let failed = run
+            .report
+            .verdicts
+            .iter()
+            .filter(|v| v.status == Status::Fail)
+            .map(|v| v.invariant.clone())
+            .collect();
         (
             run.report.status,
             problems,
+            failed,
             run.report.trace_hash.clone(),
             cov::fault_kinds(&run.plan),
             cov::reached(&run.record),
         )
     }));
-    let (status, problems, trace_hash, fault_kinds, reached) = match outcome {
+    let (status, problems, failed, trace_hash, fault_kinds, reached) = match outcome {
         Ok(result) => result,
         Err(payload) => {
             let message = payload
@@ -174,6 +182,7 @@ fn run_job(
             (
                 Status::Fail,
                 vec![format!("harness: panicked: {message}")],
+                vec!["harness".to_string()],
                 String::new(),
                 Vec::new(),
                 Vec::new(),
@@ -185,6 +194,7 @@ fn run_job(
         seed,
         status,
         problems,
+        failed,
         trace_hash,
         replay,
         fault_kinds,

@@ -1,11 +1,13 @@
 //! Systems under test for the chaos harness.
 //!
-//! `primitives` holds the resilience building blocks (retry, circuit
-//! breaker, bulkhead, …), all on `tokio::time` and seeded randomness so they
-//! behave identically under simulation. `systems` holds small but real
-//! services built from them, each adapted to the harness's target interface.
+//! `primitives` is the [`chaos_primitives`] crate, re-exported: the
+//! resilience building blocks (retry, circuit breaker, bulkhead, …), all on
+//! `tokio::time` and seeded randomness so they behave identically under
+//! simulation. A service of your own can depend on that crate alone.
+//! `systems` holds small but real services built from them, each adapted
+//! to the harness's target interface.
 
-pub mod primitives;
+pub use chaos_primitives as primitives;
 pub mod systems;
 
 use harness::target::Registry;

@@ -79,17 +79,13 @@ fn bundled(name: &str, overrides: &[&str]) -> LoadedScenario {
 
 #[test]
 fn linearizability_catches_blind_retries_and_names_the_operations() {
-    let correct = bundled("register-lost-replies", &[]);
+    harness::check(target_sims::registry(), "register-lost-replies")
+        .seeds(0..10)
+        .run()
+        .assert_passed();
     let buggy = bundled("register-lost-replies", &["target.retry_unsafe=true"]);
     let mut caught = 0;
     for seed in 0..10 {
-        let ok = execute(&correct, seed, &ExecOptions::default());
-        assert_eq!(
-            ok.report.status,
-            Status::Pass,
-            "seed {seed}: {:?}",
-            ok.report.failed_invariants()
-        );
         let bad = execute(&buggy, seed, &ExecOptions::default());
         let v = verdict(&bad, "linearizable");
         if v.status == Status::Fail {

@@ -49,19 +49,10 @@ fn passes_everywhere(scenarios: &[&str]) {
             "{name} checks linearizability, durability, convergence and availability"
         );
         assert!(loaded.scenario.workload.final_read, "{name} reads back");
-        for seed in SEEDS {
-            let r = run(&loaded, seed);
-            assert_eq!(
-                r.report.status,
-                Status::Pass,
-                "{name} seed {seed}: {:#?}",
-                r.report
-                    .verdicts
-                    .iter()
-                    .filter(|v| v.status != Status::Pass)
-                    .collect::<Vec<_>>()
-            );
-        }
+        harness::check(target_sims::registry(), name)
+            .seeds(SEEDS)
+            .run()
+            .assert_passed();
     }
 }
 

@@ -179,6 +179,7 @@ mod tests {
             seed,
             status,
             problems: problems.iter().map(|p| p.to_string()).collect(),
+            failed: Vec::new(),
             trace_hash: format!("{seed:016x}"),
             replay: format!("replay scenarios/{scenario}.toml --seed {seed}"),
             fault_kinds: Vec::new(),

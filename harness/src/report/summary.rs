@@ -19,6 +19,10 @@ pub struct SeedResult {
     /// `invariant: summary` of every verdict that did not pass.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// The invariants whose verdict is `fail`: those of `problems` that are
+    /// not merely `unknown` (`harness` if the run panicked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<String>,
     pub trace_hash: String,
     pub replay: String,
     /// Fault kinds this seed's plan applied.

@@ -29,6 +29,8 @@ const FLOORS: &[(&str, u32)] = &[
     ("cli", 13),
     ("shrink", 12),
     ("gate", 12),
+    // The one-call test API a user's `#[test]` calls: runs a suite.
+    ("testing", 12),
     ("suite", 11),
     ("report", 10),
     // What a sweep exercised, counted from plans, records and verdicts.
@@ -37,6 +39,8 @@ const FLOORS: &[(&str, u32)] = &[
     ("sim", 7),
     ("plan", 6),
     ("scenario", 5),
+    // Request/response for a target's hosts; knows only the target interface.
+    ("rpc", 5),
     ("target", 4),
     // The handles a target's host software gets.
     ("disk", 3),

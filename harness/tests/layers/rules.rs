@@ -98,7 +98,7 @@ pub fn violations(
                 for m in [&a, &b] {
                     if !floor.contains_key(m.as_str()) {
                         problems.push(format!(
-                            "{site}: module `{m}` has no floor: give it one in FLOORS (harness/tests/layers.rs)"
+                            "{site}: module `{m}` has no floor: give it one in FLOORS (harness/tests/layers/main.rs)"
                         ));
                     }
                 }
@@ -111,7 +111,7 @@ pub fn violations(
                 }
                 if never.contains(&(a.as_str(), b.as_str())) {
                     problems.push(format!(
-                        "{site}: `{a}` uses `{b}`, which it must never do (see NEVER in harness/tests/layers.rs); move what `{a}` needs into the records it reads"
+                        "{site}: `{a}` uses `{b}`, which it must never do (see NEVER in harness/tests/layers/main.rs); move what `{a}` needs into the records it reads"
                     ));
                 }
             }
@@ -125,7 +125,7 @@ pub fn violations(
     for module in modules.iter().filter(|m| m.len() == 1) {
         if !floor.contains_key(module[0].as_str()) {
             problems.push(format!(
-                "module `{}` has no floor: give it one in FLOORS (harness/tests/layers.rs)",
+                "module `{}` has no floor: give it one in FLOORS (harness/tests/layers/main.rs)",
                 module[0]
             ));
         }

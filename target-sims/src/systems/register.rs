@@ -10,26 +10,29 @@
 //! write resent after a timeout can be applied late, after another
 //! client's write, undoing it.
 //!
+//! Requests and replies travel as typed messages over the harness's RPC
+//! helpers ([`harness::rpc`]), whose errors say whether a request may have
+//! been applied.
+//!
 //! Planted bug (`retry_unsafe = true`): the client resends mutations after a
 //! timeout as if they were idempotent. A `cas` whose first attempt was
 //! applied but whose answer was lost then fails its comparison and is
 //! reported `fail` although it happened, and a resent write can land after a
 //! newer one: both are linearizability violations.
 
-use crate::systems::wire::{decode_value, encode_value, LineConn};
 use harness::duration::serde_text;
 use harness::history::{Op, OpKind, Outcome, Value};
+use harness::rpc::{CallError, RpcClient, RpcServer};
 use harness::target::{
     parse_settings, Client, ClientEnv, Completion, HostEnv, LocalBoxFuture, PlantedBug,
     SettingsError, System, Target,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
-use turmoil::net::{TcpListener, TcpStream};
 
 /// The server's TCP port.
 pub const PORT: u16 = 7000;
@@ -138,100 +141,95 @@ impl System for RegisterSystem {
     fn client(&self, _process: u64, _env: &ClientEnv) -> Box<dyn Client> {
         Box::new(RegisterClient {
             settings: self.settings.clone(),
-            conn: None,
+            rpc: RpcClient::new(HOST, PORT).call_timeout(self.settings.attempt_timeout),
         })
     }
+}
+
+/// What a client asks of the server.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Request {
+    Read {
+        key: String,
+    },
+    Write {
+        key: String,
+        value: Value,
+    },
+    Cas {
+        key: String,
+        expected: Value,
+        new: Value,
+    },
+}
+
+/// The server's answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Reply {
+    /// A read's value (`nil` if never written).
+    Value(Value),
+    /// A write, or a cas whose comparison held, was applied.
+    Done,
+    /// A cas whose comparison failed: nothing changed.
+    Mismatch,
 }
 
 /// The server: a fresh, empty map every time the host (re)starts.
 pub async fn serve(service_time: Duration) -> turmoil::Result {
     let registers: Rc<RefCell<BTreeMap<String, Value>>> = Default::default();
-    let listener = TcpListener::bind(("0.0.0.0", PORT)).await?;
     tracing::info!(target: "register", "server listening; registers empty");
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let registers = registers.clone();
-        tokio::task::spawn_local(async move {
-            let mut conn = LineConn::new(stream);
-            while let Ok(Some(line)) = conn.recv().await {
-                let reply = apply(&registers, line);
+    RpcServer::new(PORT)
+        .serve(move |request| {
+            let reply = apply(&registers, request);
+            async move {
                 if !service_time.is_zero() {
                     tokio::time::sleep(service_time).await;
                 }
-                if conn.send(&reply).await.is_err() {
-                    break;
-                }
+                reply
             }
-        });
-    }
+        })
+        .await
 }
 
-fn apply(registers: &RefCell<BTreeMap<String, Value>>, line: &str) -> String {
-    let words: Vec<&str> = line.split(' ').collect();
+fn apply(registers: &RefCell<BTreeMap<String, Value>>, request: Request) -> Reply {
     let mut registers = registers.borrow_mut();
-    match words.as_slice() {
-        ["r", key] => {
-            let value = registers.get(*key).cloned().unwrap_or(Value::Nil);
-            format!("ok {}", encode_value(&value))
+    match request {
+        Request::Read { key } => Reply::Value(registers.get(&key).cloned().unwrap_or(Value::Nil)),
+        Request::Write { key, value } => {
+            registers.insert(key, value);
+            Reply::Done
         }
-        ["w", key, value] => {
-            registers.insert(key.to_string(), decode_value(value));
-            "ok".into()
-        }
-        ["c", key, expected, new] => {
-            let current = registers.get(*key).cloned().unwrap_or(Value::Nil);
-            if current == decode_value(expected) {
-                registers.insert(key.to_string(), decode_value(new));
-                "ok".into()
+        Request::Cas { key, expected, new } => {
+            let current = registers.get(&key).cloned().unwrap_or(Value::Nil);
+            if current == expected {
+                registers.insert(key, new);
+                Reply::Done
             } else {
-                "fail".into()
+                Reply::Mismatch
             }
         }
-        _ => "error bad request".into(),
     }
 }
 
 struct RegisterClient {
     settings: RegisterSettings,
-    conn: Option<LineConn>,
-}
-
-/// How far one attempt got before it failed.
-enum AttemptError {
-    /// Nothing reached the server.
-    NotSent,
-    /// The request was sent; the server may have applied it.
-    MaybeApplied,
+    rpc: RpcClient<Request, Reply>,
 }
 
 impl RegisterClient {
-    async fn attempt(&mut self, request: &str) -> Result<String, AttemptError> {
-        if self.conn.is_none() {
-            let stream = TcpStream::connect((HOST, PORT))
-                .await
-                .map_err(|_| AttemptError::NotSent)?;
-            self.conn = Some(LineConn::new(stream));
-        }
-        let conn = self.conn.as_mut().expect("connected above");
-        conn.send(request)
-            .await
-            .map_err(|_| AttemptError::NotSent)?;
-        match conn.recv().await {
-            Ok(Some(reply)) => Ok(reply.to_string()),
-            _ => Err(AttemptError::MaybeApplied),
-        }
-    }
-
     async fn run(&mut self, op: &Op) -> Completion {
-        let key = op.key.as_deref().unwrap_or("k0");
+        let key = op.key.clone().unwrap_or_else(|| "k0".into());
         let request = match (op.f, &op.value) {
-            (OpKind::Read, _) => format!("r {key}"),
-            (OpKind::Write, v) => format!("w {key} {}", encode_value(v)),
-            (OpKind::Cas, Value::List(pair)) if pair.len() == 2 => format!(
-                "c {key} {} {}",
-                encode_value(&pair[0]),
-                encode_value(&pair[1])
-            ),
+            (OpKind::Read, _) => Request::Read { key },
+            (OpKind::Write, v) => Request::Write {
+                key,
+                value: v.clone(),
+            },
+            (OpKind::Cas, Value::List(pair)) if pair.len() == 2 => Request::Cas {
+                key,
+                expected: pair[0].clone(),
+                new: pair[1].clone(),
+            },
             _ => return Completion::unavailable(op.value.clone(), "unsupported operation"),
         };
         // Only a read may be repeated after it may have been applied. Even
@@ -242,15 +240,12 @@ impl RegisterClient {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let result =
-                tokio::time::timeout(self.settings.attempt_timeout, self.attempt(&request)).await;
-            match result {
-                Ok(Ok(reply)) => {
-                    let completion = match reply.split_once(' ') {
-                        _ if reply == "ok" => Completion::ok(op.value.clone()),
-                        Some(("ok", value)) => Completion::ok(decode_value(value)),
-                        _ if reply == "fail" => Completion::fail(op.value.clone()),
-                        _ => Completion::info(op.value.clone()).with_error(reply.clone()),
+            let error: CallError = match self.rpc.call(&request).await {
+                Ok(reply) => {
+                    let completion = match reply {
+                        Reply::Value(value) => Completion::ok(value),
+                        Reply::Done => Completion::ok(op.value.clone()),
+                        Reply::Mismatch => Completion::fail(op.value.clone()),
                     };
                     // A cas that fails after an earlier attempt may have
                     // applied it proves nothing about that earlier attempt.
@@ -264,24 +259,17 @@ impl RegisterClient {
                     };
                     return completion.with_attempts(attempts);
                 }
-                Ok(Err(AttemptError::NotSent)) => {
-                    self.conn = None;
-                }
-                Ok(Err(AttemptError::MaybeApplied)) | Err(_) => {
-                    // A timed-out connection may still deliver a stale
-                    // answer later: never reuse it.
-                    self.conn = None;
-                    maybe_applied = true;
-                }
-            }
+                Err(error) => error,
+            };
+            maybe_applied |= error.may_have_been_applied();
             let may_retry = !maybe_applied || idempotent;
             if attempts >= self.settings.max_attempts || !may_retry {
                 let completion = if maybe_applied && op.f.is_mutation() {
-                    Completion::info(op.value.clone()).with_error("timeout")
-                } else if maybe_applied {
-                    Completion::unavailable(op.value.clone(), "timeout")
+                    // This attempt may have failed before sending, but an
+                    // earlier one may have been applied.
+                    Completion::info(op.value.clone()).with_error(error.reason())
                 } else {
-                    Completion::unavailable(op.value.clone(), "unreachable")
+                    error.completion(op)
                 };
                 return completion.with_attempts(attempts);
             }

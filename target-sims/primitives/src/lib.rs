@@ -1,10 +1,32 @@
-//! Resilience primitives on simulated time.
+//! Resilience primitives that run on simulated time: retry with backoff
+//! and a budget, timeouts and deadlines, circuit breaker, bulkhead, rate
+//! limiter, adaptive throttling, load shedding, fallback, hedged requests,
+//! failure detectors and an autoscaled worker pool.
 //!
-//! Every primitive here reads time only through `tokio::time` — which
-//! turmoil drives — and draws randomness only from an RNG the caller seeds,
-//! so a run is a pure function of its seed. They are built for a turmoil
-//! host's current-thread runtime: state lives in `Rc`/`RefCell`, handles are
-//! cheap `Clone`s sharing that state, and no future needs to be `Send`.
+//! **Why another set.** Every primitive here reads time only through
+//! `tokio::time` and draws randomness (jitter, hedging) only from a
+//! [`ChaCha8Rng`] the caller seeds and hands in. Inside a deterministic
+//! simulator such as turmoil — which drives tokio's clock — a service built
+//! from them is a pure function of its seed, so a failure found under
+//! faults replays exactly. Most resilience crates read
+//! `std::time::Instant` or a thread-local RNG and cannot be tested that
+//! way. Outside a simulator the same code runs on tokio's real clock: there
+//! is no simulation mode to switch off.
+//!
+//! **Runtime model.** They are built for a current-thread runtime (one
+//! turmoil host, or a `LocalSet` in production): state lives in
+//! `Rc`/`RefCell`, handles are cheap `Clone`s sharing that state, and no
+//! future needs to be `Send`. Nothing spawns a background timer; time-driven
+//! transitions (an open breaker going half-open, a window sliding) happen
+//! lazily when the primitive is next used.
+//!
+//! **Dependencies.** tokio (`time`, `sync`), `rand`/`rand_chacha` (0.9,
+//! re-exported here as [`rand`] and [`rand_chacha`] so the RNG type cannot
+//! drift) and `tracing`. No simulator, no harness.
+//!
+//! Run `cargo run -p chaos-primitives --example flaky_backend` to watch a
+//! retry, a breaker and a timeout handle a backend that a simulated network
+//! partition cuts off.
 //!
 //! | module | guarantees |
 //! | --- | --- |
@@ -45,9 +67,8 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use rand::SeedableRng;
-//! use rand_chacha::ChaCha8Rng;
-//! use target_sims::primitives::*;
+//! use chaos_primitives::rand::SeedableRng;
+//! use chaos_primitives::*;
 //!
 //! #[derive(Debug, Clone, PartialEq)]
 //! enum CallError { Unavailable, TimedOut, BreakerOpen }
@@ -88,6 +109,10 @@
 
 mod config;
 mod window;
+
+pub use rand;
+pub use rand_chacha;
+pub use rand_chacha::ChaCha8Rng;
 
 pub mod autoscale;
 pub mod backoff;

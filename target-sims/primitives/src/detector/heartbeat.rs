@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::SuspicionModel;
-use crate::primitives::config::{Check, ConfigError, MAX_DURATION, MIN_DURATION};
+use crate::config::{Check, ConfigError, MAX_DURATION, MIN_DURATION};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeartbeatConfig {

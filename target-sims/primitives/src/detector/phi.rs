@@ -22,7 +22,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::SuspicionModel;
-use crate::primitives::config::{Check, ConfigError, MAX_DURATION, MIN_DURATION};
+use crate::config::{Check, ConfigError, MAX_DURATION, MIN_DURATION};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhiDistribution {
@@ -204,7 +204,7 @@ fn ln_erfc(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::detector::PhiAccrualDetector;
+    use crate::detector::PhiAccrualDetector;
     use proptest::prelude::*;
 
     #[test]

@@ -12,7 +12,7 @@ use rand::Rng;
 use tokio::time::Instant;
 
 use super::{Detector, PeerStatus, SuspicionModel};
-use crate::primitives::config::ConfigError;
+use crate::config::ConfigError;
 
 /// Heartbeats every `interval`, each gap independently off by up to
 /// `jitter` either way (uniformly).
@@ -154,7 +154,7 @@ pub fn false_suspicions<M: SuspicionModel, R: Rng + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::detector::{HeartbeatConfig, PhiConfig};
+    use crate::detector::{HeartbeatConfig, PhiConfig};
     use proptest::prelude::*;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;

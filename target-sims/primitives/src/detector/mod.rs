@@ -204,7 +204,7 @@ impl<P: Ord + Clone + fmt::Debug, M: SuspicionModel> Detector<P, M> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::testutil::capture_events;
+    use crate::testutil::capture_events;
     use std::time::Duration;
 
     #[test]

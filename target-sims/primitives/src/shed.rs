@@ -297,7 +297,7 @@ impl Drop for Dequeue<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::testutil::{capture_events, run_paused};
+    use crate::testutil::{capture_events, run_paused};
     use proptest::prelude::*;
 
     fn shedder(max_in_flight: usize, max_queue_depth: usize, codel: bool) -> LoadShedder {

@@ -188,8 +188,8 @@ impl Hedge {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::budget::RetryBudgetConfig;
-    use crate::primitives::testutil::{capture_events, run_paused};
+    use crate::budget::RetryBudgetConfig;
+    use crate::testutil::{capture_events, run_paused};
     use proptest::prelude::*;
     use std::cell::Cell;
 

@@ -452,7 +452,7 @@ impl Drop for LeaveQueue<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::testutil::{capture_events, run_paused};
+    use crate::testutil::{capture_events, run_paused};
     use proptest::prelude::*;
 
     fn config(min: usize, max: usize, cooldown_s: u64) -> ScalerConfig {

@@ -215,7 +215,7 @@ impl Drop for Waiting<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::testutil::{capture_events, run_paused};
+    use crate::testutil::{capture_events, run_paused};
     use proptest::prelude::*;
     use tokio::time::Instant;
 

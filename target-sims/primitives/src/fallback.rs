@@ -330,7 +330,7 @@ impl<K: Ord + Clone + fmt::Debug, V: Clone> Fallback<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::testutil::capture_events;
+    use crate::testutil::capture_events;
     use proptest::prelude::*;
 
     fn fallback(max_entries: usize) -> Fallback<u32, String> {

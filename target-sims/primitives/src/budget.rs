@@ -196,7 +196,7 @@ pub fn outage_retry_bound(config: &RetryBudgetConfig, interval: Duration) -> f64
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::testutil::run_paused;
+    use crate::testutil::run_paused;
     use proptest::prelude::*;
 
     #[tokio::test(start_paused = true)]

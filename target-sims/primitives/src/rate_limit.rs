@@ -184,7 +184,7 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::testutil::run_paused;
+    use crate::testutil::run_paused;
     use proptest::prelude::*;
 
     fn limiter(rate_per_sec: f64, burst: u32, max_wait_ms: u64) -> RateLimiter {

@@ -152,7 +152,7 @@ impl Deadline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::testutil::capture_events;
+    use crate::testutil::capture_events;
 
     #[tokio::test(start_paused = true)]
     async fn timeout_drops_a_slow_future_and_traces_it() {

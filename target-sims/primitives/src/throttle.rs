@@ -261,7 +261,7 @@ impl ThrottleTicket {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::testutil::capture_events;
+    use crate::testutil::capture_events;
     use proptest::prelude::*;
     use rand::SeedableRng;
 

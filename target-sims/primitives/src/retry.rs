@@ -278,9 +278,9 @@ impl<E> Retry<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::backoff::Jitter;
-    use crate::primitives::budget::{outage_retry_bound, RetryBudgetConfig};
-    use crate::primitives::testutil::{capture_events, run_paused};
+    use crate::backoff::Jitter;
+    use crate::budget::{outage_retry_bound, RetryBudgetConfig};
+    use crate::testutil::{capture_events, run_paused};
     use proptest::prelude::*;
     use rand::SeedableRng;
     use std::cell::Cell;
