@@ -10,11 +10,13 @@
 mod builder;
 mod overrides;
 pub mod parse;
+mod transactional;
 mod validate;
 
 pub use builder::ScenarioBuilder;
 pub use overrides::apply_overrides;
 pub use parse::{load_file, parse_str, path_to_string, ScenarioError};
+pub use transactional::{Consistency, TransactionalSpec, TxnModel};
 pub use validate::{validate, Prepared, Topology};
 
 use crate::duration::{serde_text, DurationRange, SignedDuration};
@@ -832,6 +834,8 @@ pub struct InvariantsSpec {
     pub convergence: Option<ConvergenceSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jobs: Option<JobsSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transactional: Option<TransactionalSpec>,
 }
 
 impl InvariantsSpec {
@@ -841,6 +845,7 @@ impl InvariantsSpec {
             && self.durability.is_none()
             && self.convergence.is_none()
             && self.jobs.is_none()
+            && self.transactional.is_none()
     }
 }
 

@@ -587,6 +587,9 @@ fn validate_invariants(inv: &InvariantsSpec) -> Result<(), ScenarioError> {
             ));
         }
     }
+    if let Some(t) = &inv.transactional {
+        super::transactional::validate(t)?;
+    }
     if let Some(l) = &inv.linearizable {
         if crate::check::linearizability_model_names()
             .iter()

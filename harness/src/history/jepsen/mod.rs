@@ -82,10 +82,13 @@ pub enum Format {
     Edn,
 }
 
-/// Guesses the format from the first line that is not blank: EDN lines are
-/// maps and so start with `{`.
+/// Guesses the format from the first line that is neither blank nor an
+/// EDN `;` comment: EDN lines are maps and so start with `{`.
 pub fn detect_format(text: &str) -> Format {
-    let first = text.lines().map(str::trim).find(|line| !line.is_empty());
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with(';'));
     match first {
         Some(line) if line.starts_with('{') => Format::Edn,
         _ => Format::Log,
@@ -128,6 +131,7 @@ mod tests {
     #[test]
     fn detects_the_format() {
         assert_eq!(detect_format("\n  {:process 0}"), Format::Edn);
+        assert_eq!(detect_format("; a comment\n{:process 0}"), Format::Edn);
         assert_eq!(
             detect_format("INFO  jepsen.util - 1\t:invoke\t:read\tnil"),
             Format::Log
