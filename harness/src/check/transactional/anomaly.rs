@@ -13,7 +13,8 @@
 //! An anomaly rules out the weakest models that forbid it and, with them,
 //! every stronger one. Which models forbid what follows Adya's definitions
 //! as Elle applies them to item (not predicate) dependencies:
-//! read committed forbids G0 and G1 (G1a, G1b, G1c); repeatable read
+//! read committed forbids G0 and G1 (G1a, G1b, G1c, and future reads, a
+//! one-transaction G1c); repeatable read
 //! forbids G2-item too (every cycle with an anti-dependency, so also
 //! G-single and G-nonadjacent) and lost updates; snapshot isolation forbids
 //! G1, every cycle whose anti-dependency edges are never adjacent (G-single,
@@ -55,6 +56,9 @@ pub enum AnomalyKind {
     DuplicateElements,
     /// A read saw a value that no transaction wrote.
     GarbageRead,
+    /// A transaction read a value it wrote only later: a cycle of one
+    /// transaction, T -wr-> T, which is why it counts as G1c does.
+    FutureRead,
     G0Realtime,
     G1cRealtime,
     GSingleRealtime,
@@ -87,6 +91,7 @@ impl AnomalyKind {
             AnomalyKind::IncompatibleOrder => "incompatible-order",
             AnomalyKind::DuplicateElements => "duplicate-elements",
             AnomalyKind::GarbageRead => "garbage-read",
+            AnomalyKind::FutureRead => "future-read",
             AnomalyKind::G0Realtime => "G0-realtime",
             AnomalyKind::G1cRealtime => "G1c-realtime",
             AnomalyKind::GSingleRealtime => "G-single-realtime",
@@ -106,7 +111,8 @@ impl AnomalyKind {
             | AnomalyKind::G1c
             | AnomalyKind::IncompatibleOrder
             | AnomalyKind::DuplicateElements
-            | AnomalyKind::GarbageRead => &[ReadCommitted],
+            | AnomalyKind::GarbageRead
+            | AnomalyKind::FutureRead => &[ReadCommitted],
             AnomalyKind::GSingle | AnomalyKind::GNonadjacent | AnomalyKind::LostUpdate => {
                 &[RepeatableRead, SnapshotIsolation]
             }
@@ -167,6 +173,7 @@ impl AnomalyKind {
             AnomalyKind::IncompatibleOrder => "two reads of a list that no single order of appends explains",
             AnomalyKind::DuplicateElements => "a read shows an appended element more than once",
             AnomalyKind::GarbageRead => "a read saw a value no transaction wrote",
+            AnomalyKind::FutureRead => "a transaction read a value it wrote only later",
             AnomalyKind::G0Realtime
             | AnomalyKind::G1cRealtime
             | AnomalyKind::GSingleRealtime
@@ -211,6 +218,7 @@ pub fn forbidden_by(model: Consistency) -> Vec<AnomalyKind> {
         IncompatibleOrder,
         DuplicateElements,
         GarbageRead,
+        FutureRead,
         G0Realtime,
         G1cRealtime,
         GSingleRealtime,

@@ -1,6 +1,6 @@
 //! Anomalies that need no dependency graph, the same for both data models:
-//! aborted reads (G1a), intermediate reads (G1b), garbage reads and lost
-//! updates. A list-append read shows every element it contains, a
+//! aborted reads (G1a), intermediate reads (G1b), future reads, garbage
+//! reads and lost updates. A list-append read shows every element it contains, a
 //! register read one value; both are lists of value ids here.
 
 use super::anomaly::AnomalyKind;
@@ -14,8 +14,8 @@ pub(super) fn find(p: &Prepared, indexes: &Indexes, findings: &mut Findings) {
 }
 
 /// Reads by committed transactions of values a failed transaction wrote,
-/// that a writer overwrote within its own transaction, or that nobody
-/// wrote.
+/// that a writer overwrote within its own transaction, that the reader
+/// itself wrote only later, or that nobody wrote.
 fn dirty_reads(p: &Prepared, indexes: &Indexes, findings: &mut Findings) {
     for txn in 0..p.txns.len() as u32 {
         if p.txns[txn as usize].outcome != Outcome::Ok {
@@ -34,6 +34,16 @@ fn dirty_reads(p: &Prepared, indexes: &Indexes, findings: &mut Findings) {
                         vec![txn],
                         format!(
                             "{} and saw {}, which no transaction wrote",
+                            read(),
+                            p.value_name(value)
+                        ),
+                    ),
+                    // Before its own write to the key, it saw that write.
+                    Some(w) if w.txn == txn && mop.role == Role::ExternalRead => findings.add(
+                        AnomalyKind::FutureRead,
+                        vec![txn],
+                        format!(
+                            "{} and saw {}, which it wrote only later",
                             read(),
                             p.value_name(value)
                         ),

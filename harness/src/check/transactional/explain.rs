@@ -1,8 +1,8 @@
 //! One line per edge of a cycle: which key, which values.
 
+use super::cycle::Step;
 use super::graph::{label_name, RT, RW, WR, WW};
 use super::prepare::{Mop, Prepared, Role};
-use super::search::Step;
 use crate::history::MopKind;
 
 pub(super) fn explain_step(p: &Prepared, step: &Step) -> String {

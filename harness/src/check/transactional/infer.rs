@@ -107,7 +107,7 @@ pub(super) fn analyse(p: &Prepared, options: &Options) -> Result<Analysis, Strin
     let realtime = options.consistency == Consistency::StrictSerializable;
     let too_many = |_: TooManyEdges| {
         format!(
-            "the dependency graph has more than {} edges (max_edges); raise it or check a shorter history",
+            "the dependency graph has more than {} edges ([invariants.transactional] max_edges, check-history --max-edges); raise it or check a shorter history",
             options.budget.max_edges
         )
     };

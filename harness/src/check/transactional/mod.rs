@@ -53,12 +53,16 @@
 //! same verdict and the same evidence bytes.
 
 pub mod anomaly;
+mod bfs;
+mod cycle;
 mod direct;
 mod explain;
 mod graph;
 mod hashing;
 mod infer;
 mod list_append;
+#[cfg(test)]
+mod oracle_tests;
 mod prepare;
 mod report;
 mod rw_register;
@@ -155,7 +159,7 @@ pub fn check(history: &History, options: &Options) -> Verdict {
             return Verdict::unknown(INVARIANT, format!("malformed history: {malformed}"))
         }
     };
-    let prepared = match prepare::prepare(&operations, options) {
+    let prepared = match prepare::prepare(operations, options) {
         Ok(prepared) => prepared,
         Err(why) => return Verdict::unknown(INVARIANT, why),
     };

@@ -154,10 +154,10 @@ impl Interner {
 
 /// Checks and compacts the `txn` operations; the error says which event
 /// does not fit the model, and how.
-pub(super) fn prepare(operations: &[Operation], options: &Options) -> Result<Prepared, String> {
+pub(super) fn prepare(operations: Vec<Operation>, options: &Options) -> Result<Prepared, String> {
     let mut out = Prepared {
         model: options.model,
-        operations: operations.to_vec(),
+        operations: Vec::new(),
         txns: Vec::new(),
         mops: Vec::new(),
         reads: Vec::new(),
@@ -176,7 +176,7 @@ pub(super) fn prepare(operations: &[Operation], options: &Options) -> Result<Pre
         }
         if out.txns.len() as u64 >= options.budget.max_txns {
             return Err(format!(
-                "the history has more than {} transactions (max_txns); raise it or check a shorter history",
+                "the history has more than {} transactions ([invariants.transactional] max_txns, check-history --max-txns); raise it or check a shorter history",
                 options.budget.max_txns
             ));
         }
@@ -232,6 +232,7 @@ pub(super) fn prepare(operations: &[Operation], options: &Options) -> Result<Pre
     }
     out.keys = keys.items;
     out.values = values.items;
+    out.operations = operations;
     Ok(out)
 }
 

@@ -99,7 +99,9 @@ pub(super) fn verdict(
         shown.join(", ")
     );
     if cycles.exhausted {
-        summary.push_str(" (the example search ran out of max_search_steps)");
+        summary.push_str(
+            " (the example search ran out of max_search_steps, check-history --max-search-steps)",
+        );
     }
     let forbidden: Vec<String> = forbidden_by(level).iter().map(|k| k.name()).collect();
     let expected = format!(

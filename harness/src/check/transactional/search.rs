@@ -21,27 +21,20 @@
 //! keeps rw edges apart (see [`simple_nonadjacent`]).
 
 use super::anomaly::{AnomalyKind, Example, Found};
+use super::bfs::{Automaton, Search};
+use super::cycle::{classify, relabel, simple_nonadjacent, Step};
 use super::explain::explain_step;
 use super::graph::{Graph, Masked, NonAdjacentRw, ALL, DATA, RT, RW, WR, WW};
 use super::infer::Analysis;
 use super::prepare::Prepared;
 use super::scc::{tarjan, Components};
 use super::{Consistency, Options};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 /// Seed edges tried per search.
 const SEEDS_PER_CLASS: usize = 16;
 /// Transactions named when a forbidden cycle has no example.
 const COMPONENT_TXNS_SHOWN: usize = 12;
-
-/// One edge of a cycle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Step {
-    pub from: u32,
-    pub to: u32,
-    pub label: u8,
-    pub key: u32,
-}
 
 pub(super) struct Cycles {
     pub found: Vec<Found>,
@@ -193,7 +186,7 @@ fn component_example(components: &Components, width: usize, txns: usize) -> Exam
     let shown: Vec<u32> = members.iter().copied().take(COMPONENT_TXNS_SHOWN).collect();
     Example {
         explanation: vec![format!(
-            "a forbidden cycle runs through these {} transactions{}; raise max_search_steps to see one",
+            "a forbidden cycle runs through these {} transactions{}; raise max_search_steps (check-history --max-search-steps) to see one",
             members.len(),
             if members.len() > shown.len() { " (the first shown)" } else { "" }
         )],
@@ -234,274 +227,4 @@ fn seeds(g: &Graph, label: u8, inside: impl Fn(u32, u32) -> bool) -> Vec<(u32, u
         }
     }
     out
-}
-
-/// Names a cycle by its edges, as Elle does: by the number of rw edges
-/// (and whether two are adjacent), else by whether it has a wr edge; with
-/// `-realtime` if it needs real-time order.
-pub(super) fn classify(cycle: &[Step]) -> AnomalyKind {
-    let count = |label: u8| cycle.iter().filter(|s| s.label == label).count();
-    let adjacent_rw =
-        (0..cycle.len()).any(|i| cycle[i].label == RW && cycle[(i + 1) % cycle.len()].label == RW);
-    let data = match count(RW) {
-        0 if count(WR) > 0 => AnomalyKind::G1c,
-        0 => AnomalyKind::G0,
-        1 => AnomalyKind::GSingle,
-        _ if adjacent_rw => AnomalyKind::G2Item,
-        _ => AnomalyKind::GNonadjacent,
-    };
-    if count(RT) > 0 {
-        data.realtime()
-    } else {
-        data
-    }
-}
-
-/// Gives each step the first of ww, wr, rw, rt that its two transactions
-/// have an edge for.
-fn relabel(g: &Graph, cycle: Vec<Step>) -> Vec<Step> {
-    cycle
-        .into_iter()
-        .map(|s| match g.best_edge(s.from, s.to, &[WW, WR, RW, RT]) {
-            Some(e) => Step {
-                label: g.labels[e],
-                key: g.keys[e],
-                ..s
-            },
-            None => s,
-        })
-        .collect()
-}
-
-/// Cuts a closed walk whose rw edges are never adjacent (cyclically) down
-/// to a simple cycle with the same property. Split at a repeated
-/// transaction, the walk is two closed walks; if the first has rw edges
-/// meeting at its seam, the edges around the second's seam are the
-/// neighbours of those rw edges in the whole walk, so not rw: the second
-/// is fine. Each cut shortens the walk, so this ends.
-pub(super) fn simple_nonadjacent(mut walk: Vec<Step>) -> Vec<Step> {
-    let fine =
-        |w: &[Step]| (0..w.len()).all(|i| !(w[i].label == RW && w[(i + 1) % w.len()].label == RW));
-    loop {
-        let repeat = (0..walk.len()).find_map(|i| {
-            (i + 1..walk.len())
-                .find(|&j| walk[j].from == walk[i].from)
-                .map(|j| (i, j))
-        });
-        let Some((i, j)) = repeat else {
-            return walk;
-        };
-        let first: Vec<Step> = walk[i..j].to_vec();
-        walk = if fine(&first) {
-            first
-        } else {
-            walk[j..].iter().chain(&walk[..i]).copied().collect()
-        };
-    }
-}
-
-/// Which edges a search may take after its seed, and when it is done.
-#[derive(Clone, Copy)]
-enum Automaton {
-    /// Any edge with a label in the mask.
-    Plain(u8),
-    /// ww, wr and rw edges, never an rw right after an rw (the seed is
-    /// one), and back at the seed's tail by a non-rw edge. State 1: the
-    /// last edge was rw.
-    NonAdjacent,
-}
-
-impl Automaton {
-    fn states(self) -> u32 {
-        match self {
-            Automaton::Plain(_) => 1,
-            Automaton::NonAdjacent => 2,
-        }
-    }
-
-    /// The state after the seed edge.
-    fn start(self) -> u8 {
-        match self {
-            Automaton::Plain(_) => 0,
-            Automaton::NonAdjacent => 1,
-        }
-    }
-
-    fn step(self, state: u8, label: u8) -> Option<u8> {
-        match self {
-            Automaton::Plain(mask) => (label & mask != 0).then_some(0),
-            Automaton::NonAdjacent => match label {
-                RW if state == 0 => Some(1),
-                WW | WR => Some(0),
-                _ => None,
-            },
-        }
-    }
-
-    fn accept(self, state: u8) -> bool {
-        match self {
-            Automaton::Plain(_) => true,
-            Automaton::NonAdjacent => state == 0,
-        }
-    }
-}
-
-/// Breadth-first search over (transaction, automaton state), with marks
-/// reused between searches by a generation number.
-struct Search<'g> {
-    graph: &'g Graph,
-    steps_left: u64,
-    exhausted: bool,
-    seen: Vec<u32>,
-    /// For each reached (transaction, state): (previous one, edge taken).
-    parent: Vec<(u32, u32)>,
-    generation: u32,
-    queue: VecDeque<u32>,
-}
-
-impl<'g> Search<'g> {
-    fn new(graph: &'g Graph, max_steps: u64) -> Search<'g> {
-        Search {
-            graph,
-            steps_left: max_steps,
-            exhausted: false,
-            seen: Vec::new(),
-            parent: Vec::new(),
-            generation: 0,
-            queue: VecDeque::new(),
-        }
-    }
-
-    /// A shortest walk that starts with the seed edge (leaving `from`) and
-    /// returns to `from` within `region`, or `None` (no such walk, or the
-    /// step budget ran out, after which every search answers `None`).
-    fn run(
-        &mut self,
-        from: u32,
-        seed: usize,
-        automaton: Automaton,
-        region: &dyn Fn(u32, u8) -> bool,
-    ) -> Option<Vec<Step>> {
-        if self.exhausted {
-            return None;
-        }
-        let g = self.graph;
-        let states = automaton.states();
-        let size = g.node_count() * states as usize;
-        if self.seen.len() < size {
-            self.seen.resize(size, 0);
-            self.parent.resize(size, (0, 0));
-        }
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.seen.iter_mut().for_each(|s| *s = 0);
-            self.generation = 1;
-        }
-        let generation = self.generation;
-        let seed_to = g.targets[seed];
-        let start = seed_to * states + u32::from(automaton.start());
-        self.seen[start as usize] = generation;
-        self.queue.clear();
-        self.queue.push_back(start);
-        while let Some(at) = self.queue.pop_front() {
-            let (node, state) = (at / states, (at % states) as u8);
-            for e in g.out(node) {
-                if self.steps_left == 0 {
-                    self.exhausted = true;
-                    return None;
-                }
-                self.steps_left -= 1;
-                let Some(next_state) = automaton.step(state, g.labels[e]) else {
-                    continue;
-                };
-                let w = g.targets[e];
-                if !region(w, next_state) {
-                    continue;
-                }
-                let id = w * states + u32::from(next_state);
-                if self.seen[id as usize] == generation {
-                    continue;
-                }
-                self.seen[id as usize] = generation;
-                self.parent[id as usize] = (at, e as u32);
-                if w == from && automaton.accept(next_state) {
-                    return Some(self.path(from, seed, start, id, states));
-                }
-                if w != from {
-                    self.queue.push_back(id);
-                }
-            }
-        }
-        None
-    }
-
-    fn path(&self, from: u32, seed: usize, start: u32, end: u32, states: u32) -> Vec<Step> {
-        let g = self.graph;
-        let step = |from: u32, e: usize| Step {
-            from,
-            to: g.targets[e],
-            label: g.labels[e],
-            key: g.keys[e],
-        };
-        let mut back = Vec::new();
-        let mut at = end;
-        while at != start {
-            let (previous, e) = self.parent[at as usize];
-            back.push(step(previous / states, e as usize));
-            at = previous;
-        }
-        std::iter::once(step(from, seed))
-            .chain(back.into_iter().rev())
-            .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn s(from: u32, to: u32, label: u8) -> Step {
-        Step {
-            from,
-            to,
-            label,
-            key: 0,
-        }
-    }
-
-    #[test]
-    fn cycles_are_named_by_their_edges() {
-        assert_eq!(classify(&[s(0, 1, WW), s(1, 0, WW)]), AnomalyKind::G0);
-        assert_eq!(classify(&[s(0, 1, WW), s(1, 0, WR)]), AnomalyKind::G1c);
-        assert_eq!(classify(&[s(0, 1, RW), s(1, 0, WR)]), AnomalyKind::GSingle);
-        assert_eq!(classify(&[s(0, 1, RW), s(1, 0, RW)]), AnomalyKind::G2Item);
-        assert_eq!(
-            classify(&[s(0, 1, RW), s(1, 2, WW), s(2, 3, RW), s(3, 0, WR)]),
-            AnomalyKind::GNonadjacent
-        );
-        assert_eq!(
-            classify(&[s(0, 1, RW), s(1, 0, RT)]),
-            AnomalyKind::GSingleRealtime
-        );
-    }
-
-    #[test]
-    fn a_nonadjacent_walk_is_cut_to_a_simple_cycle_that_keeps_rw_apart() {
-        // 0 -rw-> 1 -ww-> 2 -rw-> 1 -wr-> 0 revisits 1: the walk 1 -ww-> 2
-        // -rw-> 1 keeps rw apart, and so is the cut.
-        let walk = vec![s(0, 1, RW), s(1, 2, WW), s(2, 1, RW), s(1, 0, WR)];
-        let cycle = simple_nonadjacent(walk);
-        assert_eq!(cycle, vec![s(1, 2, WW), s(2, 1, RW)]);
-        // Here the first part has its rw edges meet at the seam; the rest
-        // is taken.
-        let walk = vec![
-            s(0, 1, RW),
-            s(1, 2, WR),
-            s(2, 0, RW),
-            s(0, 3, WW),
-            s(3, 0, WR),
-        ];
-        let cycle = simple_nonadjacent(walk);
-        assert_eq!(cycle, vec![s(0, 3, WW), s(3, 0, WR)]);
-    }
 }
