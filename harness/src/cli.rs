@@ -239,7 +239,13 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             txn,
             files,
         } => match model.parse() {
+            Ok(_) if max_states.is_some() => {
+                Err("--max-states is for the linearizability models (register, kv, counter, queue)".into())
+            }
             Ok(txn_model) => check_txn_history(txn_model, &txn, &files),
+            Err(_) if txn.is_set() => Err(
+                "--consistency, --max-txns, --max-edges and --max-search-steps are for list-append and rw-register".into(),
+            ),
             Err(_) => check_history(&model, max_states, &files),
         },
         Command::Replay {
@@ -937,10 +943,10 @@ min_ok_ratio_after_heal = 0.9     # of operations invoked after the last heal
 #[derive(Debug, clap::Args)]
 pub struct TxnCheckArgs {
     /// For list-append and rw-register: the consistency model to check
-    /// (strict-serializable, serializable, snapshot-isolation,
+    /// (strict-serializable, the default; serializable, snapshot-isolation,
     /// repeatable-read, read-committed).
-    #[arg(long, default_value = "strict-serializable")]
-    consistency: String,
+    #[arg(long)]
+    consistency: Option<String>,
     /// For list-append and rw-register: most transactions checked.
     #[arg(long)]
     max_txns: Option<u64>,
@@ -952,6 +958,15 @@ pub struct TxnCheckArgs {
     max_search_steps: Option<u64>,
 }
 
+impl TxnCheckArgs {
+    fn is_set(&self) -> bool {
+        self.consistency.is_some()
+            || self.max_txns.is_some()
+            || self.max_edges.is_some()
+            || self.max_search_steps.is_some()
+    }
+}
+
 fn check_txn_history(
     model: crate::check::transactional::TxnModel,
     args: &TxnCheckArgs,
@@ -960,7 +975,10 @@ fn check_txn_history(
     use crate::check::transactional::{check_history_text, Options, TransactionalSpec};
     let spec = TransactionalSpec {
         model,
-        consistency: args.consistency.parse()?,
+        consistency: match &args.consistency {
+            Some(level) => level.parse()?,
+            None => crate::check::transactional::Consistency::StrictSerializable,
+        },
         max_txns: args.max_txns,
         max_edges: args.max_edges,
         max_search_steps: args.max_search_steps,

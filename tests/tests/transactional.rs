@@ -143,6 +143,18 @@ fn hand_written_histories_in_both_models() {
         ),
         "{out}"
     );
+    // Flags of the other kind of model are refused.
+    let (code, out) = check_history(&[
+        "--model",
+        "register",
+        "--consistency",
+        "serializable",
+        &broken,
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("are for list-append and rw-register"), "{out}");
+    let (code, out) = check_history(&["--model", "list-append", "--max-states", "5", &broken]);
+    assert_eq!(code, 2, "{out}");
     // The wrong model for the file: unknown, naming the event.
     let (code, out) = check_history(&["--model", "list-append", &register_ok]);
     assert_eq!(code, 1, "{out}");

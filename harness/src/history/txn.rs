@@ -161,6 +161,25 @@ mod tests {
             r#"[{"f":"append","key":"k","value":1},{"f":"r","key":"k","value":null}]"#
         );
         assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), txn);
+        // Inside an event too (its operation is flattened into it).
+        let event = crate::history::Event {
+            time_ns: 5,
+            process: 1,
+            kind: crate::history::EventType::Ok,
+            op: crate::history::Op {
+                f: crate::history::OpKind::Txn,
+                key: None,
+                value: txn.clone(),
+            },
+            attempts: 0,
+            degraded: false,
+            error: None,
+        };
+        let json = serde_json::to_string(&event).unwrap();
+        assert_eq!(
+            serde_json::from_str::<crate::history::Event>(&json).unwrap(),
+            event
+        );
         // A plain list is still a list.
         let list: Value = serde_json::from_str("[1,[2]]").unwrap();
         assert_eq!(

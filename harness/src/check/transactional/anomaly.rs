@@ -236,7 +236,9 @@ pub fn forbidden_by(model: Consistency) -> Vec<AnomalyKind> {
 pub(super) struct Example {
     /// Transaction ids (see `prepare::Prepared::txns`).
     pub txns: Vec<u32>,
-    /// For cycles, one line per edge; otherwise one line.
+    /// The transactions form a cycle, in this order.
+    pub cycle: bool,
+    /// For cycles, one line per edge (the first few); otherwise one line.
     pub explanation: Vec<String>,
 }
 

@@ -3,6 +3,7 @@
 
 use super::anomaly::AnomalyKind;
 use super::graph::{Graph, RT, RW, WR, WW};
+use super::hashing::FxMap;
 
 /// One edge of a cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,12 +60,12 @@ pub(super) fn relabel(g: &Graph, cycle: Vec<Step>) -> Vec<Step> {
 pub(super) fn simple_nonadjacent(mut walk: Vec<Step>) -> Vec<Step> {
     let fine =
         |w: &[Step]| (0..w.len()).all(|i| !(w[i].label == RW && w[(i + 1) % w.len()].label == RW));
+    let mut first_seen: FxMap<u32, usize> = FxMap::default();
     loop {
-        let repeat = (0..walk.len()).find_map(|i| {
-            (i + 1..walk.len())
-                .find(|&j| walk[j].from == walk[i].from)
-                .map(|j| (i, j))
-        });
+        first_seen.clear();
+        // The first step that returns to a transaction seen before.
+        let repeat =
+            (0..walk.len()).find_map(|j| first_seen.insert(walk[j].from, j).map(|i| (i, j)));
         let Some((i, j)) = repeat else {
             return walk;
         };

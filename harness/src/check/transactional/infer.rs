@@ -82,6 +82,7 @@ impl Findings {
         if found.examples.len() < EXAMPLES_PER_CLASS {
             found.examples.push(Example {
                 txns,
+                cycle: false,
                 explanation: vec![explanation],
             });
         }

@@ -122,17 +122,28 @@ fn short_name(p: &Prepared, txn: u32) -> String {
     )
 }
 
+/// Transactions named in a summary.
+const SUMMARY_TXNS: usize = 8;
+/// Transactions named per example in the details.
+const DETAIL_TXNS: usize = 32;
+
 /// A cycle as `T3 -> T7 -> T3`, or the transactions involved.
 fn short_example(p: &Prepared, found: &Found) -> String {
     let Some(example) = found.examples.first() else {
         return String::new();
     };
-    let names: Vec<String> = example.txns.iter().map(|&t| short_name(p, t)).collect();
-    if found.count.is_none() && !names.is_empty() && example.explanation.len() == names.len() {
-        format!("{} -> {}", names.join(" -> "), names[0])
-    } else {
-        names.join(", ")
+    let mut names: Vec<String> = example
+        .txns
+        .iter()
+        .take(SUMMARY_TXNS)
+        .map(|&t| short_name(p, t))
+        .collect();
+    if example.txns.len() > SUMMARY_TXNS {
+        names.push(format!("… ({} transactions)", example.txns.len()));
+    } else if example.cycle {
+        names.push(names[0].clone());
     }
+    names.join(if example.cycle { " -> " } else { ", " })
 }
 
 fn anomaly_json(p: &Prepared, found: &Found) -> Json {
@@ -140,10 +151,14 @@ fn anomaly_json(p: &Prepared, found: &Found) -> Json {
         .examples
         .iter()
         .map(|e| {
-            json!({
-                "transactions": e.txns.iter().map(|&t| p.name(t)).collect::<Vec<_>>(),
+            let mut example = json!({
+                "transactions": e.txns.iter().take(DETAIL_TXNS).map(|&t| p.name(t)).collect::<Vec<_>>(),
                 "explanation": e.explanation,
-            })
+            });
+            if e.txns.len() > DETAIL_TXNS {
+                example["transactions_in_all"] = json!(e.txns.len());
+            }
+            example
         })
         .collect();
     let mut out = json!({

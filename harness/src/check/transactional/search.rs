@@ -35,6 +35,8 @@ use std::collections::BTreeMap;
 const SEEDS_PER_CLASS: usize = 16;
 /// Transactions named when a forbidden cycle has no example.
 const COMPONENT_TXNS_SHOWN: usize = 12;
+/// Steps of an example cycle explained one by one.
+const EXPLAINED_STEPS: usize = 32;
 
 pub(super) struct Cycles {
     pub found: Vec<Found>,
@@ -145,7 +147,8 @@ pub(super) fn find_anomalies(p: &Prepared, a: &Analysis, options: &Options) -> C
             count: None,
             examples: vec![Example {
                 txns: cycle.iter().map(|s| s.from).collect(),
-                explanation: cycle.iter().map(|s| explain_step(p, s)).collect(),
+                cycle: true,
+                explanation: explain_cycle(p, &cycle),
             }],
         })
         .collect();
@@ -173,6 +176,22 @@ pub(super) fn find_anomalies(p: &Prepared, a: &Analysis, options: &Options) -> C
     }
 }
 
+/// One line per step, the first [`EXPLAINED_STEPS`] of a long cycle.
+fn explain_cycle(p: &Prepared, cycle: &[Step]) -> Vec<String> {
+    let mut lines: Vec<String> = cycle
+        .iter()
+        .take(EXPLAINED_STEPS)
+        .map(|s| explain_step(p, s))
+        .collect();
+    if cycle.len() > EXPLAINED_STEPS {
+        lines.push(format!(
+            "… and {} more steps",
+            cycle.len() - EXPLAINED_STEPS
+        ));
+    }
+    lines
+}
+
 /// The transactions of the smallest component holding a cycle (`width`
 /// product nodes per transaction).
 fn component_example(components: &Components, width: usize, txns: usize) -> Example {
@@ -185,6 +204,7 @@ fn component_example(components: &Components, width: usize, txns: usize) -> Exam
         .collect();
     let shown: Vec<u32> = members.iter().copied().take(COMPONENT_TXNS_SHOWN).collect();
     Example {
+        cycle: false,
         explanation: vec![format!(
             "a forbidden cycle runs through these {} transactions{}; raise max_search_steps (check-history --max-search-steps) to see one",
             members.len(),

@@ -127,6 +127,17 @@ fn g0_write_cycle() {
 }
 
 #[test]
+fn g0_in_registers_through_writes_that_follow_reads() {
+    // T1 read x = 2 (T2's) before writing x = 1; T2 read y = 10 (T1's)
+    // before writing y = 20: each wrote after the other on some key.
+    let h = "1 invoke [[:w :y 10] [:r :x nil] [:w :x 1]]
+             2 invoke [[:w :x 2] [:r :y nil] [:w :y 20]]
+             1 ok [[:w :y 10] [:r :x 2] [:w :x 1]]
+             2 ok [[:w :x 2] [:r :y 10] [:w :y 20]]";
+    expect(|l| rw(h, l), "G0", ALL_MODELS);
+}
+
+#[test]
 fn g1a_aborted_read() {
     let h = "1 fail* [[:append :x 1]]
              2 ok* [[:r :x [1]]]";
@@ -402,4 +413,34 @@ fn verdicts_are_deterministic() {
     let a = serde_json::to_string(&check(&h, &check_options)).unwrap();
     let b = serde_json::to_string(&check(&h, &check_options)).unwrap();
     assert_eq!(a, b);
+}
+
+#[test]
+fn a_long_cycle_is_found_and_its_report_stays_short() {
+    // Elle's ring: T0 .. T99 append 0 .. 99 to :ring in order (a ww
+    // chain), T0 also appends to :anti, and T99 misses it: one G-single
+    // cycle through all hundred.
+    let n = 100;
+    let mut lines = String::new();
+    let txn = |i: usize| match i {
+        0 => "[[:append :ring 0] [:append :anti 1]]".to_string(),
+        i if i == n - 1 => format!("[[:append :ring {i}] [:r :anti nil]]"),
+        i => format!("[[:append :ring {i}]]"),
+    };
+    for i in 0..n {
+        lines.push_str(&format!("{i} invoke {}\n", txn(i)));
+    }
+    for i in 0..n {
+        lines.push_str(&format!("{i} ok {}\n", txn(i)));
+    }
+    let all: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    lines.push_str(&format!("{n} ok* [[:r :ring [{}]]]\n", all.join(" ")));
+    let v = la(&lines, Serializable);
+    assert_eq!(v.status, Status::Fail, "{}", v.summary);
+    assert_eq!(kinds(&v), vec!["G-single"]);
+    assert!(v.summary.contains("… (100 transactions)"), "{}", v.summary);
+    let example = &v.details["anomalies"][0]["examples"][0];
+    assert_eq!(example["transactions_in_all"], 100);
+    assert_eq!(example["explanation"].as_array().unwrap().len(), 33);
+    assert!(v.evidence.len() <= 40);
 }
