@@ -444,3 +444,18 @@ fn a_long_cycle_is_found_and_its_report_stays_short() {
     assert_eq!(example["explanation"].as_array().unwrap().len(), 33);
     assert!(v.evidence.len() <= 40);
 }
+
+/// For measuring with callgrind: `TXNS=100000 cargo test --release -p
+/// chaos-harness --lib instructions_for_txns -- --ignored`, under
+/// `valgrind --tool=callgrind --toggle-collect='harness::check::transactional::check'`.
+#[test]
+#[ignore]
+fn instructions_for_txns() {
+    let txns: usize = std::env::var("TXNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000);
+    let h = synth::history(&SynthOptions::list_append(txns, 1));
+    let v = check(&h, &Options::new(TxnModel::ListAppend, StrictSerializable));
+    assert_eq!(v.status, Status::Pass, "{}", v.summary);
+}
