@@ -101,3 +101,66 @@ fn verdicts_are_byte_identical_across_runs() {
         assert_eq!(render(), first);
     }
 }
+
+/// Elle's published list-append histories (`elle/EXPECTED`: what Elle's own
+/// tests assert). `anomalies=` lists every anomaly type reported, `not=` the
+/// weakest models ruled out, `valid-under=` a model the history satisfies.
+#[test]
+fn elle_histories_get_the_anomalies_elle_reports() {
+    use harness::check::transactional::{self, Consistency, Options, TxnModel};
+    let folder = histories_dir().join("elle");
+    let expected = std::fs::read_to_string(folder.join("EXPECTED")).expect("elle/EXPECTED");
+    let mut checked = 0;
+    for line in expected.lines().filter(|l| !l.trim().is_empty()) {
+        let mut fields = line.split_whitespace();
+        let file = fields.next().expect("a file name");
+        let text = std::fs::read_to_string(folder.join(file)).expect("the history");
+        let check = |level: Consistency| {
+            transactional::check_history_text(&text, &Options::new(TxnModel::ListAppend, level))
+                .unwrap_or_else(|e| panic!("{file}: {e}"))
+        };
+        let types = |v: &harness::check::Verdict| -> Vec<String> {
+            v.details["anomalies"]
+                .as_array()
+                .expect("anomalies")
+                .iter()
+                .map(|a| a["type"].as_str().unwrap().to_string())
+                .collect()
+        };
+        for field in fields {
+            match field.split_once('=') {
+                Some(("anomalies", list)) => {
+                    let v = check(Consistency::Serializable);
+                    let want: Vec<&str> = list.split(',').collect();
+                    assert_eq!(types(&v), want, "{file}: {}", v.summary);
+                }
+                Some(("not", model)) => {
+                    let level: Consistency = model.parse().expect("a model");
+                    let v = check(level);
+                    assert_eq!(v.status, Status::Fail, "{file}: {}", v.summary);
+                    assert_eq!(v.details["not"], serde_json::json!([model]), "{file}");
+                    assert!(!v.evidence.is_empty(), "{file}: a failure without evidence");
+                }
+                Some(("valid-under", model)) => {
+                    let v = check(model.parse().expect("a model"));
+                    assert_eq!(v.status, Status::Pass, "{file}: {}", v.summary);
+                }
+                None if field == "no-expected-verdict" => {
+                    // Still a real history: it parses, has transactions and
+                    // yields a dependency graph with every kind of edge.
+                    let v = check(Consistency::Serializable);
+                    assert_ne!(v.status, Status::Unknown, "{file}: {}", v.summary);
+                    for label in ["ww", "wr", "rw"] {
+                        assert!(
+                            v.details["edges"][label].as_u64() > Some(0),
+                            "{file}: no {label} edges"
+                        );
+                    }
+                }
+                _ => panic!("{file}: unknown field {field:?} in elle/EXPECTED"),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "elle/EXPECTED checks too little");
+}

@@ -11,6 +11,7 @@ pub mod convergence;
 pub mod durability;
 pub mod jobs;
 pub mod linearizability;
+pub mod transactional;
 
 use crate::history::Event;
 use crate::plan::Plan;
@@ -163,6 +164,10 @@ pub fn run_all(scenario: &Scenario, plan: &Plan, record: &RunRecord) -> Vec<Verd
     }
     if let Some(spec) = &invariants.linearizable {
         verdicts.push(check_linearizable(&record.history, spec));
+    }
+    if let Some(spec) = &invariants.transactional {
+        let options = transactional::Options::from_spec(spec);
+        verdicts.push(transactional::check(&record.history, &options));
     }
     if invariants.durability.is_some() {
         verdicts.push(durability::check(&ops, &record.history.events));

@@ -64,14 +64,18 @@ pub(super) enum Command {
         #[command(flatten)]
         report: ReportArgs,
     },
-    /// Check histories (Jepsen log or EDN format) for linearizability.
+    /// Check histories (Jepsen log or EDN format) for linearizability, or
+    /// transactional histories for a consistency model.
     CheckHistory {
-        /// The sequential model: register, kv, counter or queue.
+        /// The sequential model (register, kv, counter or queue), or the
+        /// transactional one (list-append or rw-register).
         #[arg(long)]
         model: String,
         /// Most memoised search states per key before answering unknown.
         #[arg(long)]
         max_states: Option<u64>,
+        #[command(flatten)]
+        txn: super::txn_history::TxnCheckArgs,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },

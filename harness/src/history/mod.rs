@@ -10,6 +10,9 @@
 //! clients that keep going after a timeout take a fresh process number.
 
 pub mod jepsen;
+pub mod txn;
+
+pub use txn::{MicroOp, MopKind};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -26,10 +29,13 @@ pub enum OpKind {
     Add,
     Enqueue,
     Dequeue,
+    /// A transaction: the value is a list of micro-operations
+    /// ([`Value::Txn`]), checked by the transactional checker.
+    Txn,
 }
 
 impl OpKind {
-    pub const ALL: [OpKind; 7] = [
+    pub const ALL: [OpKind; 8] = [
         OpKind::Read,
         OpKind::Write,
         OpKind::Cas,
@@ -37,6 +43,7 @@ impl OpKind {
         OpKind::Add,
         OpKind::Enqueue,
         OpKind::Dequeue,
+        OpKind::Txn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +55,7 @@ impl OpKind {
             OpKind::Add => "add",
             OpKind::Enqueue => "enqueue",
             OpKind::Dequeue => "dequeue",
+            OpKind::Txn => "txn",
         }
     }
 
@@ -61,6 +69,7 @@ impl OpKind {
             "add" => OpKind::Add,
             "enqueue" => OpKind::Enqueue,
             "dequeue" => OpKind::Dequeue,
+            "txn" => OpKind::Txn,
             _ => return None,
         })
     }
@@ -79,7 +88,12 @@ impl fmt::Display for OpKind {
 }
 
 /// A Jepsen-style value: `nil`, an integer, a string or a vector (a `cas`
-/// carries `[expected new]`).
+/// carries `[expected new]`), or a transaction's micro-operations.
+///
+/// In JSON a transaction is an array of objects
+/// (`[{"f":"append","key":"k","value":1}]`), so it cannot be mistaken for
+/// a list; an empty transaction reads back as an empty list, which the
+/// transactional checker takes as the same thing.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Value {
@@ -87,6 +101,8 @@ pub enum Value {
     Int(i64),
     Str(String),
     List(Vec<Value>),
+    /// The micro-operations of a `txn` operation, in order.
+    Txn(Vec<MicroOp>),
 }
 
 impl Value {
@@ -116,6 +132,16 @@ impl fmt::Display for Value {
                         f.write_str(" ")?;
                     }
                     write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Txn(mops) => {
+                f.write_str("[")?;
+                for (i, mop) in mops.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    write!(f, "{mop}")?;
                 }
                 f.write_str("]")
             }

@@ -180,6 +180,17 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Checks the run's `txn` operations against a consistency model.
+    pub fn transactional(
+        mut self,
+        model: super::TxnModel,
+        consistency: super::Consistency,
+    ) -> Self {
+        self.scenario.invariants.transactional =
+            Some(super::TransactionalSpec::new(model, consistency));
+        self
+    }
+
     pub fn require_coverage(mut self, requirement: CoverageRequirement) -> Self {
         self.scenario.coverage.push(requirement);
         self

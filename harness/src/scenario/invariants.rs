@@ -20,6 +20,8 @@ pub struct InvariantsSpec {
     pub convergence: Option<ConvergenceSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jobs: Option<JobsSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transactional: Option<super::TransactionalSpec>,
 }
 
 impl InvariantsSpec {
@@ -29,6 +31,7 @@ impl InvariantsSpec {
             && self.durability.is_none()
             && self.convergence.is_none()
             && self.jobs.is_none()
+            && self.transactional.is_none()
     }
 }
 

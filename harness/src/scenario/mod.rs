@@ -21,6 +21,7 @@ mod overrides;
 pub mod parse;
 mod random;
 mod simulation;
+pub(crate) mod transactional;
 mod validate;
 mod workload;
 
@@ -38,6 +39,7 @@ pub use overrides::apply_overrides;
 pub use parse::{load_file, parse_str, path_to_string};
 pub use random::{RandomFaultKind, RandomFaultsSpec};
 pub use simulation::{NetworkSpec, SimulationSpec, DEFAULT_TCP_CAPACITY, MAX_TCP_CAPACITY};
+pub use transactional::{Consistency, TransactionalSpec, TxnModel};
 pub use validate::{validate, Prepared, Topology};
 pub use workload::{WorkloadSpec, DEFAULT_MAX_OPS, MAX_CLIENTS, MAX_CLIENT_HOSTS};
 

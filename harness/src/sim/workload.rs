@@ -184,6 +184,10 @@ async fn logical_client(shared: Rc<Shared>, client_index: u32) {
             OpKind::Write | OpKind::Enqueue => Value::Int(shared.unique_value()),
             OpKind::Append => Value::Str(format!("{} ", shared.unique_value())),
             OpKind::Add => Value::Int(1),
+            // Scenario validation refuses `txn` in the mix until a
+            // transactional workload exists; an empty transaction is the
+            // harmless answer should a hand-built scenario ask anyway.
+            OpKind::Txn => Value::Txn(Vec::new()),
             OpKind::Cas => {
                 let expected = last_seen.get(&key).cloned().unwrap_or(Value::Nil);
                 Value::List(vec![expected, Value::Int(shared.unique_value())])

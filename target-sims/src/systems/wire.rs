@@ -16,7 +16,7 @@ pub fn encode_value(value: &Value) -> String {
         Value::Nil => "nil".into(),
         Value::Int(v) => v.to_string(),
         Value::Str(s) => format!("s:{}", s.replace(' ', "_")),
-        Value::List(_) => "nil".into(),
+        Value::List(_) | Value::Txn(_) => "nil".into(),
     }
 }
 

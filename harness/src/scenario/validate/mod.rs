@@ -229,6 +229,15 @@ fn validate_workload(w: &WorkloadSpec) -> Result<(), ScenarioError> {
             "needs at least one operation kind with a positive weight".into(),
         );
     }
+    if w.mix
+        .get(&crate::history::OpKind::Txn)
+        .is_some_and(|&weight| weight > 0)
+    {
+        return fail(
+            "workload.mix.txn",
+            "no workload generates transactions yet; txn histories can be checked with `check-history --model list-append|rw-register`".into(),
+        );
+    }
     if w.keys == 0 || w.keys > 1_000_000 {
         return fail(
             "workload.keys",
@@ -282,6 +291,9 @@ fn validate_invariants(inv: &InvariantsSpec) -> Result<(), ScenarioError> {
                 "must be greater than zero",
             ));
         }
+    }
+    if let Some(t) = &inv.transactional {
+        crate::scenario::transactional::validate(t)?;
     }
     if let Some(l) = &inv.linearizable {
         if LINEARIZABLE_MODELS.iter().all(|name| *name != l.model) {

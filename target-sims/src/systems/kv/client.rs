@@ -45,7 +45,7 @@ pub fn value_text(value: &Value) -> String {
         Value::Nil => String::new(),
         Value::Int(n) => n.to_string(),
         Value::Str(s) => s.clone(),
-        Value::List(_) => String::new(),
+        Value::List(_) | Value::Txn(_) => String::new(),
     }
 }
 

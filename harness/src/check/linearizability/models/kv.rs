@@ -52,7 +52,9 @@ impl Kv {
             Value::Nil => Ok(Kv::EMPTY),
             Value::Str(s) => Ok(self.intern(s)),
             Value::Int(n) => Ok(self.intern(&n.to_string())),
-            Value::List(_) => Err(format!("the kv model stores strings, found {value}")),
+            Value::List(_) | Value::Txn(_) => {
+                Err(format!("the kv model stores strings, found {value}"))
+            }
         }
     }
 
