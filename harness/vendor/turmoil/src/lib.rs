@@ -196,6 +196,8 @@ pub use envelope::{Datagram, Protocol, Segment};
 mod error;
 pub use error::Result;
 
+mod hash;
+
 mod host;
 use host::Host;
 

@@ -23,10 +23,6 @@ pub enum Kind<'a> {
 
     /// A runtime that is running simulated host software.
     Host { software: Software<'a> },
-
-    /// A runtime without any software. The network topology uses this for
-    /// time tracking and message delivery.
-    NoSoftware,
 }
 
 /// Runtime configuration.
@@ -66,6 +62,11 @@ pub struct Rt<'a> {
 
     /// Runtime configuration.
     config: Config,
+
+    /// The runtime's `Instant::now()` as of the end of its last tick (its
+    /// paused clock moves only while it is driven), kept so that reading it
+    /// between ticks does not have to enter the runtime.
+    now: Instant,
 }
 
 impl<'a> Rt<'a> {
@@ -76,6 +77,7 @@ impl<'a> Rt<'a> {
         let (tokio, local) = init(&mut config);
 
         let handle = with(&tokio, &local, || tokio::task::spawn_local(client));
+        let now = clock_of(&tokio);
 
         Self {
             kind: Kind::Client,
@@ -84,6 +86,7 @@ impl<'a> Rt<'a> {
             nodename,
             handle: Some(handle),
             config,
+            now,
         }
     }
 
@@ -96,6 +99,7 @@ impl<'a> Rt<'a> {
 
         let software: Software = Box::new(move || Box::pin(software()));
         let handle = with(&tokio, &local, || tokio::task::spawn_local(software()));
+        let now = clock_of(&tokio);
 
         Self {
             kind: Kind::Host { software },
@@ -104,20 +108,7 @@ impl<'a> Rt<'a> {
             nodename,
             handle: Some(handle),
             config,
-        }
-    }
-
-    pub(crate) fn no_software() -> Self {
-        let mut config = Config::default();
-        let (tokio, local) = init(&mut config);
-
-        Self {
-            kind: Kind::NoSoftware,
-            tokio,
-            local,
-            nodename: String::new().into(),
-            handle: None,
-            config,
+            now,
         }
     }
 
@@ -134,8 +125,7 @@ impl<'a> Rt<'a> {
     }
 
     pub(crate) fn now(&self) -> Instant {
-        let _guard = self.tokio.enter();
-        Instant::now()
+        self.now
     }
 
     // This method is called by [`Sim::run`], which iterates through all the
@@ -161,12 +151,13 @@ impl<'a> Rt<'a> {
     // that caused failure. Subsequent calls do not return the error as it is
     // expected to fail the simulation.
     pub(crate) fn tick(&mut self, duration: Duration) -> Result<bool> {
-        self.tokio.block_on(async {
+        self.now = self.tokio.block_on(async {
             self.local
                 .run_until(async {
                     sleep(duration).await;
                 })
-                .await
+                .await;
+            Instant::now()
         });
 
         // pull for software completion
@@ -223,10 +214,17 @@ impl<'a> Rt<'a> {
     /// Both the [`Runtime`] and [`LocalSet`] are replaced with new instances.
     fn cancel_tasks(&mut self) {
         let (tokio, local) = init(&mut self.config);
+        self.now = clock_of(&tokio);
 
         _ = mem::replace(&mut self.tokio, tokio);
         drop(mem::replace(&mut self.local, local));
     }
+}
+
+/// The current time of `tokio`'s clock.
+fn clock_of(tokio: &Runtime) -> Instant {
+    let _guard = tokio.enter();
+    Instant::now()
 }
 
 fn init(config: &mut Config) -> (Runtime, LocalSet) {

@@ -6,7 +6,7 @@ use std::ops::DerefMut;
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
-use indexmap::IndexMap;
+use crate::hash::IndexMap;
 use tokio::time::Duration;
 use tracing::Level;
 
@@ -36,6 +36,11 @@ pub struct Sim<'a> {
     elapsed: Duration,
 
     steps: usize,
+
+    /// Positions in `rts` of the hosts a step ticks with and without
+    /// running software; kept between steps to spare two allocations.
+    running: Vec<usize>,
+    stopped: Vec<usize>,
 }
 
 impl<'a> Sim<'a> {
@@ -48,10 +53,12 @@ impl<'a> Sim<'a> {
         Self {
             config,
             world: RefCell::new(world),
-            rts: IndexMap::new(),
+            rts: IndexMap::default(),
             since_epoch,
             elapsed: Duration::ZERO,
             steps: 1, // bumped after each step
+            running: Vec::new(),
+            stopped: Vec::new(),
         }
     }
 
@@ -425,15 +432,23 @@ impl<'a> Sim<'a> {
         // completes, extract the result and return early if an error is
         // encountered.
 
-        let (mut running, stopped): (Vec<_>, Vec<_>) = self
-            .rts
-            .iter_mut()
-            .partition(|(_, rt)| rt.is_software_running());
+        let mut running = std::mem::take(&mut self.running);
+        let mut stopped = std::mem::take(&mut self.stopped);
+        running.clear();
+        stopped.clear();
+        for (index, rt) in self.rts.values().enumerate() {
+            if rt.is_software_running() {
+                running.push(index);
+            } else {
+                stopped.push(index);
+            }
+        }
         if self.config.random_node_order {
             running.shuffle(&mut self.world.borrow_mut().rng);
         }
 
-        for (&addr, rt) in running {
+        for &index in &running {
+            let (&addr, rt) = self.rts.get_index_mut(index).expect("running host");
             let _span_guard = tracing::span!(Level::INFO, "node", name = &*rt.nodename,).entered();
             {
                 let mut world = self.world.borrow_mut();
@@ -468,10 +483,13 @@ impl<'a> Sim<'a> {
 
         // Tick the nodes that are not actively running (i.e., crashed) to ensure their clock keeps up
         // with the rest of the simulation when they are restarted (bounced).
-        for (&addr, _rt) in stopped {
+        for &index in &stopped {
+            let (&addr, _rt) = self.rts.get_index(index).expect("stopped host");
             let mut world = self.world.borrow_mut();
             world.tick(addr, tick);
         }
+        self.running = running;
+        self.stopped = stopped;
 
         self.elapsed += tick;
         self.steps += 1;

@@ -1,9 +1,8 @@
 use crate::envelope::{Envelope, Protocol};
 use crate::host::Host;
-use crate::rt::Rt;
 use crate::{config, TRACING_TARGET};
 
-use indexmap::IndexMap;
+use crate::hash::IndexMap;
 use rand::{Rng, RngCore};
 use rand_distr::{Distribution, Exp};
 use std::collections::VecDeque;
@@ -19,10 +18,35 @@ pub(crate) struct Topology {
     /// Specific configuration overrides between specific hosts.
     links: IndexMap<Pair, Link>,
 
-    /// We don't use a Rt for async. Right now, we just use it to tick time
-    /// forward in the same way we do it elsewhere. We'd like to represent
-    /// network state with async in the future.
-    rt: Rt<'static>,
+    /// For each host, the positions in `links` of the links it is an end
+    /// of, in ascending order, so delivering to a host visits only its own
+    /// links, in the order of `links`.
+    host_links: IndexMap<IpAddr, Vec<usize>>,
+
+    /// The network's clock. It only ever moves forward by a tick, so it is
+    /// plain arithmetic rather than a tokio runtime of its own.
+    clock: NetworkClock,
+}
+
+/// Network time, advanced exactly as a paused tokio clock is by sleeping
+/// for a tick: by the tick rounded up to whole milliseconds (tokio's timer
+/// resolution), so delivery times are those of a runtime-driven clock.
+struct NetworkClock {
+    now: Instant,
+}
+
+impl NetworkClock {
+    fn new() -> NetworkClock {
+        NetworkClock {
+            now: Instant::now(),
+        }
+    }
+
+    fn advance(&mut self, duration: Duration) {
+        const MILLI: u128 = 1_000_000;
+        let millis = duration.as_nanos().div_ceil(MILLI);
+        self.now += Duration::from_millis(millis as u64);
+    }
 }
 
 /// This type is used as the key in the [`Topology::links`] map. See [`new`]
@@ -176,15 +200,20 @@ impl Topology {
     pub(crate) fn new(config: config::Link) -> Topology {
         Topology {
             config,
-            links: IndexMap::new(),
-            rt: Rt::no_software(),
+            links: IndexMap::default(),
+            host_links: IndexMap::default(),
+            clock: NetworkClock::new(),
         }
     }
 
     /// Register a link between two hosts
     pub(crate) fn register(&mut self, a: IpAddr, b: IpAddr) {
         let pair = Pair::new(a, b);
-        assert!(self.links.insert(pair, Link::new(self.rt.now())).is_none());
+        let (index, replaced) = self.links.insert_full(pair, Link::new(self.clock.now));
+        assert!(replaced.is_none());
+        for host in [a, b] {
+            self.host_links.entry(host).or_default().push(index);
+        }
     }
 
     pub(crate) fn set_max_message_latency(&mut self, value: Duration) {
@@ -250,10 +279,12 @@ impl Topology {
 
     // Move messages from any network links to the `dst` host.
     pub(crate) fn deliver_messages(&mut self, rand: &mut dyn RngCore, dst: &mut Host) {
-        for (pair, link) in &mut self.links {
-            if pair.0 == dst.addr || pair.1 == dst.addr {
-                link.deliver_messages(&self.config, rand, dst);
-            }
+        let Some(indices) = self.host_links.get(&dst.addr) else {
+            return;
+        };
+        for &index in indices {
+            let (_, link) = self.links.get_index_mut(index).expect("link of host");
+            link.deliver_messages(&self.config, rand, dst);
         }
     }
 
@@ -284,9 +315,9 @@ impl Topology {
     }
 
     pub(crate) fn tick_by(&mut self, duration: Duration) {
-        let _ = self.rt.tick(duration);
+        self.clock.advance(duration);
         for link in self.links.values_mut() {
-            link.tick(self.rt.now());
+            link.tick(self.clock.now);
         }
     }
 
@@ -330,7 +361,7 @@ impl Link {
             state_b_a: State::Healthy,
             config: config::Link::default(),
             sent: VecDeque::new(),
-            deliverable: IndexMap::new(),
+            deliverable: IndexMap::default(),
             now,
         }
     }
@@ -446,12 +477,15 @@ impl Link {
         rand: &mut dyn RngCore,
         host: &mut Host,
     ) {
-        let deliverable = self
-            .deliverable
-            .entry(host.addr)
-            .or_default()
-            .drain(..)
-            .collect::<Vec<Envelope>>();
+        // Most links have nothing for most hosts on most steps: look them
+        // up without inserting an empty queue, and take the queue rather
+        // than copy it.
+        if self.deliverable.is_empty() {
+            return;
+        }
+        let Some(deliverable) = self.deliverable.swap_remove(&host.addr) else {
+            return;
+        };
 
         for message in deliverable {
             let (src, dst) = (message.src, message.dst);
