@@ -515,6 +515,39 @@ impl Handle {
     pub fn metrics(&self) -> RuntimeMetrics {
         RuntimeMetrics::new(self.clone())
     }
+
+    /// Returns when the earliest timer registered with this runtime expires,
+    /// or `None` if no timer is registered.
+    ///
+    /// With the clock paused, this is where time would auto-advance to next
+    /// if no task had work: a simulator driving many paused runtimes in
+    /// lockstep can use it to leave a runtime alone until then. The instant
+    /// is rounded up to the timer driver's millisecond resolution, as timers
+    /// fire; a timer not yet polled once is not registered.
+    ///
+    /// Only the current-thread scheduler's timers are seen; on the
+    /// multi-thread scheduler with the alternative timer this returns `None`.
+    #[cfg(all(feature = "time", feature = "test-util"))]
+    #[cfg_attr(docsrs, doc(cfg(all(feature = "time", feature = "test-util"))))]
+    pub fn next_timer_deadline(&self) -> Option<crate::time::Instant> {
+        self.inner.driver().time.as_ref()?.next_expiration()
+    }
+
+    /// Moves on, by `n` seeds, the generator from which every `block_on`
+    /// of this runtime reseeds the thread's random number generator (the
+    /// one `select!` picks branches with): exactly what `n` calls of
+    /// `block_on` that ran nothing would do, without making them.
+    ///
+    /// A simulator that skips driving a paused runtime for a while can so
+    /// keep the random choices of its later `block_on` calls unchanged.
+    #[cfg(feature = "test-util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+    pub fn skip_block_on_seeds(&self, n: u32) {
+        let generator = self.inner.seed_generator();
+        for _ in 0..n {
+            generator.next_seed();
+        }
+    }
 }
 
 impl std::panic::UnwindSafe for Handle {}

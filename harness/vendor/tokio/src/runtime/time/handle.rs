@@ -13,6 +13,20 @@ impl Handle {
         &self.time_source
     }
 
+    /// When the earliest timer in the wheel expires, if there is one.
+    #[cfg(feature = "test-util")]
+    pub(crate) fn next_expiration(&self) -> Option<crate::time::Instant> {
+        match self.inner {
+            super::Inner::Traditional { ref state, .. } => {
+                let tick = state.lock().wheel.next_expiration_time()?;
+                Some(self.time_source.tick_to_instant(tick))
+            }
+            // Only the multi-thread scheduler uses these timer wheels.
+            #[cfg(all(tokio_unstable, feature = "rt-multi-thread"))]
+            super::Inner::Alternative { .. } => None,
+        }
+    }
+
     /// Checks whether the driver has been shutdown.
     pub(super) fn is_shutdown(&self) -> bool {
         self.inner.is_shutdown()

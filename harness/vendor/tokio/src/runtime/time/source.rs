@@ -29,6 +29,11 @@ impl TimeSource {
         ms.min(MAX_SAFE_MILLIS_DURATION)
     }
 
+    #[cfg(feature = "test-util")]
+    pub(crate) fn tick_to_instant(&self, t: u64) -> Instant {
+        self.start_time + self.tick_to_duration(t)
+    }
+
     pub(crate) fn tick_to_duration(&self, t: u64) -> Duration {
         Duration::from_millis(t)
     }
