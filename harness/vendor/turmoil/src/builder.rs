@@ -161,6 +161,15 @@ impl Builder {
         self
     }
 
+    /// Drives every host with running software every step, even one with
+    /// nothing to do. By default such a host is left alone until it has
+    /// work, which changes nothing the simulation does and makes it faster;
+    /// this is the way to check that, or to rule it out.
+    pub fn disable_idle_skipping(&mut self) -> &mut Self {
+        self.config.skip_idle_hosts = false;
+        self
+    }
+
     /// Enables running of nodes in random order. This allows exploration
     /// of extra state space in multi-node simulations where race conditions
     /// may arise based on message send/receive order.

@@ -198,6 +198,8 @@ pub use error::Result;
 
 mod hash;
 
+mod idle;
+
 mod host;
 use host::Host;
 

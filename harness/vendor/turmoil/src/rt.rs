@@ -7,9 +7,10 @@ use rand::rngs::SmallRng;
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 use tokio::task::LocalSet;
-use tokio::time::{sleep, Duration, Instant};
+use tokio::time::{Duration, Instant};
 
 use super::Result;
+use crate::idle::Idle;
 
 // To support re-creation, we need to store a factory of the future that
 // represents the software. This is somewhat annoying in that it requires
@@ -67,6 +68,9 @@ pub struct Rt<'a> {
     /// paused clock moves only while it is driven), kept so that reading it
     /// between ticks does not have to enter the runtime.
     now: Instant,
+
+    /// Ticks this host was left alone for (see [`crate::idle`]).
+    idle: Idle,
 }
 
 impl<'a> Rt<'a> {
@@ -87,6 +91,7 @@ impl<'a> Rt<'a> {
             handle: Some(handle),
             config,
             now,
+            idle: Idle::new(),
         }
     }
 
@@ -109,6 +114,7 @@ impl<'a> Rt<'a> {
             handle: Some(handle),
             config,
             now,
+            idle: Idle::new(),
         }
     }
 
@@ -126,6 +132,22 @@ impl<'a> Rt<'a> {
 
     pub(crate) fn now(&self) -> Instant {
         self.now
+    }
+
+    /// Whether a tick of `duration` would run nothing (see [`crate::idle`]).
+    pub(crate) fn is_idle_for(&self, duration: Duration) -> bool {
+        self.idle.is_idle(&self.tokio, self.now, duration)
+    }
+
+    /// Leaves the host alone for a tick that [`Rt::is_idle_for`] found idle.
+    pub(crate) fn skip_tick(&mut self, duration: Duration) {
+        self.idle.skip(duration);
+    }
+
+    /// Brings the runtime up to the time of the ticks it skipped; call
+    /// before reading [`Rt::now`] for a tick.
+    pub(crate) fn catch_up(&mut self) {
+        self.now += self.idle.catch_up(&self.tokio);
     }
 
     // This method is called by [`Sim::run`], which iterates through all the
@@ -151,12 +173,12 @@ impl<'a> Rt<'a> {
     // that caused failure. Subsequent calls do not return the error as it is
     // expected to fail the simulation.
     pub(crate) fn tick(&mut self, duration: Duration) -> Result<bool> {
+        self.catch_up();
+        let (idle, local) = (&mut self.idle, &mut self.local);
         self.now = self.tokio.block_on(async {
-            self.local
-                .run_until(async {
-                    sleep(duration).await;
-                })
-                .await;
+            // `LocalSet::run_until(sleep(duration))`, with a waker that
+            // tells `idle` when the host has work.
+            idle.tick(local, duration).await;
             Instant::now()
         });
 
@@ -201,6 +223,7 @@ impl<'a> Rt<'a> {
                 tokio::task::spawn_local(software())
             });
             self.handle.replace(handle);
+            self.idle.mark_ready();
         };
     }
 
@@ -215,10 +238,19 @@ impl<'a> Rt<'a> {
     fn cancel_tasks(&mut self) {
         let (tokio, local) = init(&mut self.config);
         self.now = clock_of(&tokio);
+        self.idle.reset();
 
         _ = mem::replace(&mut self.tokio, tokio);
         drop(mem::replace(&mut self.local, local));
     }
+}
+
+/// How far a paused tokio clock moves when its runtime sleeps for
+/// `duration` with nothing else to do: to the end of the millisecond the
+/// sleep ends in, tokio's timer resolution.
+pub(crate) fn clock_step(duration: Duration) -> Duration {
+    const NANOS_PER_MILLI: u128 = 1_000_000;
+    Duration::from_millis(duration.as_nanos().div_ceil(NANOS_PER_MILLI) as u64)
 }
 
 /// The current time of `tokio`'s clock.

@@ -1,5 +1,6 @@
 use crate::envelope::{Envelope, Protocol};
 use crate::host::Host;
+use crate::rt::clock_step;
 use crate::{config, TRACING_TARGET};
 
 use crate::hash::IndexMap;
@@ -29,8 +30,8 @@ pub(crate) struct Topology {
 }
 
 /// Network time, advanced exactly as a paused tokio clock is by sleeping
-/// for a tick: by the tick rounded up to whole milliseconds (tokio's timer
-/// resolution), so delivery times are those of a runtime-driven clock.
+/// for a tick (see [`clock_step`]), so delivery times are those of a
+/// runtime-driven clock.
 struct NetworkClock {
     now: Instant,
 }
@@ -43,9 +44,7 @@ impl NetworkClock {
     }
 
     fn advance(&mut self, duration: Duration) {
-        const MILLI: u128 = 1_000_000;
-        let millis = duration.as_nanos().div_ceil(MILLI);
-        self.now += Duration::from_millis(millis as u64);
+        self.now += clock_step(duration);
     }
 }
 
@@ -286,6 +285,16 @@ impl Topology {
             let (_, link) = self.links.get_index_mut(index).expect("link of host");
             link.deliver_messages(&self.config, rand, dst);
         }
+    }
+
+    /// Whether messages wait on the network to be delivered to `dst`.
+    pub(crate) fn has_deliverable(&self, dst: IpAddr) -> bool {
+        self.host_links.get(&dst).is_some_and(|indices| {
+            indices.iter().any(|&index| {
+                let (_, link) = self.links.get_index(index).expect("link of host");
+                link.deliverable.get(&dst).is_some_and(|queue| !queue.is_empty())
+            })
+        })
     }
 
     pub(crate) fn hold(&mut self, a: IpAddr, b: IpAddr) {
