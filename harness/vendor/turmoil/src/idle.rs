@@ -94,17 +94,18 @@ impl Idle {
     /// Whether a tick of `duration` of `tokio`, whose clock read `now` at
     /// the end of its last tick, would run nothing.
     pub(crate) fn is_idle(&self, tokio: &Runtime, now: Instant, duration: Duration) -> bool {
-        if self.ready.ready.load(Ordering::Relaxed) || tokio.metrics().num_alive_tasks() > 0 {
+        if self.ready.ready.load(Ordering::Relaxed) {
             return false;
         }
         // A timer expiring exactly at the tick's end fires with the tick's
         // own sleep, and its task runs first in the next tick: that tick is
         // not idle either.
         let end = now + self.behind + clock_step(duration);
-        tokio
-            .handle()
+        let handle = tokio.handle();
+        handle
             .next_timer_deadline()
             .is_none_or(|deadline| deadline > end)
+            && handle.metrics().num_alive_tasks() == 0
     }
 
     /// Leaves the host alone for a tick of `duration` that

@@ -461,10 +461,8 @@ impl<'a> Sim<'a> {
             // A host with nothing to do this tick — no message waiting for
             // it, no task ready, no timer expiring — is left alone; it
             // catches up before it next runs (see `idle`).
-            if skip_idle
-                && !self.world.borrow().topology.has_deliverable(addr)
-                && rt.is_idle_for(tick)
-            {
+            let has_mail = self.world.borrow().topology.has_deliverable(addr);
+            if skip_idle && !has_mail && rt.is_idle_for(tick) {
                 // Software that does not run cannot finish.
                 is_finished &= !rt.is_client();
                 rt.skip_tick(tick);
@@ -486,7 +484,9 @@ impl<'a> Sim<'a> {
                     hosts,
                     ..
                 } = world.deref_mut();
-                topology.deliver_messages(rng, hosts.get_mut(&addr).expect("missing host"));
+                if has_mail {
+                    topology.deliver_messages(rng, hosts.get_mut(&addr).expect("missing host"));
+                }
 
                 // Set the current host (see method docs)
                 world.current = Some(addr);

@@ -287,12 +287,15 @@ impl Topology {
         }
     }
 
-    /// Whether messages wait on the network to be delivered to `dst`.
+    /// Whether messages wait on the network to be delivered to `dst`
+    /// (if not, [`Topology::deliver_messages`] would do nothing).
     pub(crate) fn has_deliverable(&self, dst: IpAddr) -> bool {
         self.host_links.get(&dst).is_some_and(|indices| {
             indices.iter().any(|&index| {
                 let (_, link) = self.links.get_index(index).expect("link of host");
-                link.deliverable.get(&dst).is_some_and(|queue| !queue.is_empty())
+                // Delivery removes a host's queue, so most maps are empty.
+                !link.deliverable.is_empty()
+                    && link.deliverable.get(&dst).is_some_and(|queue| !queue.is_empty())
             })
         })
     }
