@@ -2,8 +2,9 @@
 //!
 //! One seed is executed as expand → simulate → check → report, entirely on
 //! one thread. A suite hands (scenario, seed) jobs to a fixed pool of worker
-//! threads; each writes its run's report and sends back a small summary, so
-//! memory stays flat however many seeds run. A panic in the harness or a
+//! threads; each writes its run's report and sends back a small summary,
+//! kept compactly ([`SeedResults`]), so a sweep's memory hardly grows with
+//! its seeds. A panic in the harness or a
 //! checker fails that seed with the panic's message and the sweep goes on.
 //! Results are sorted by (scenario, seed) before anything is printed or
 //! written, so the suite summary does not depend on thread timing.
@@ -20,6 +21,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
+
+mod results;
+pub use results::SeedResults;
 
 /// A validated scenario, ready to run.
 #[derive(Clone)]
@@ -145,7 +149,7 @@ pub struct SuiteResults {
     /// Seeds scheduled but not run (a time budget ran out).
     #[serde(default)]
     pub not_run: u64,
-    pub results: Vec<SeedResult>,
+    pub results: SeedResults,
 }
 
 impl SuiteResults {
@@ -158,7 +162,7 @@ impl SuiteResults {
         for part in parts {
             requirements.extend(part.requirements);
             not_run += part.not_run;
-            for r in part.results {
+            for r in part.results.iter() {
                 results.insert((r.scenario.clone(), r.seed), r);
             }
         }
@@ -166,12 +170,12 @@ impl SuiteResults {
             harness_version: report::HARNESS_VERSION.to_string(),
             requirements,
             not_run,
-            results: results.into_values().collect(),
+            results: results.into_values().collect::<Vec<_>>().into(),
         }
     }
 
     pub fn summary(&self) -> SuiteSummary {
-        SuiteSummary::from_results(&self.results, &self.requirements, self.not_run)
+        SuiteSummary::from_results(self.results.iter(), &self.requirements, self.not_run)
     }
 }
 
@@ -202,15 +206,20 @@ pub struct SuiteSummary {
 }
 
 impl SuiteSummary {
-    pub fn from_results(
-        results: &[SeedResult],
+    pub fn from_results<R: std::borrow::Borrow<SeedResult>>(
+        results: impl IntoIterator<Item = R>,
         requirements: &BTreeMap<String, Vec<CoverageRequirement>>,
         not_run: u64,
     ) -> SuiteSummary {
         let mut scenarios: BTreeMap<String, ScenarioTally> = BTreeMap::new();
         let mut coverage: BTreeMap<String, ScenarioCoverage> = BTreeMap::new();
         let mut total = ScenarioTally::default();
+        let mut failures: Vec<SeedResult> = Vec::new();
         for r in results {
+            let r = r.borrow();
+            if r.status != Status::Pass {
+                failures.push(r.clone());
+            }
             coverage.entry(r.scenario.clone()).or_default().add(
                 &r.fault_kinds,
                 &r.reached,
@@ -225,11 +234,6 @@ impl SuiteSummary {
                 }
             }
         }
-        let mut failures: Vec<SeedResult> = results
-            .iter()
-            .filter(|r| r.status != Status::Pass)
-            .cloned()
-            .collect();
         failures.sort_by(|a, b| (&a.scenario, a.seed).cmp(&(&b.scenario, b.seed)));
         let mut coverage_failures = Vec::new();
         for (scenario, reqs) in requirements {
@@ -350,6 +354,8 @@ pub fn run_jobs(
     on_done: impl FnMut(&SeedResult),
 ) -> Vec<SeedResult> {
     run_jobs_until(scenarios, jobs, threads, options, report_dir, None, on_done)
+        .iter()
+        .collect()
 }
 
 /// Like [`run_jobs`], but no job starts after `deadline` (wall clock: this
@@ -363,11 +369,11 @@ pub fn run_jobs_until(
     report_dir: Option<&Path>,
     deadline: Option<std::time::Instant>,
     mut on_done: impl FnMut(&SeedResult),
-) -> Vec<SeedResult> {
+) -> SeedResults {
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<SeedResult>();
     let threads = threads.clamp(1, jobs.len().max(1));
-    let mut results = Vec::with_capacity(jobs.len());
+    let mut results = SeedResults::new();
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let tx = tx.clone();
@@ -395,7 +401,7 @@ pub fn run_jobs_until(
         .enumerate()
         .map(|(i, s)| (s.scenario.name.as_str(), i))
         .collect();
-    results.sort_by_key(|r| (order.get(r.scenario.as_str()).copied(), r.seed));
+    results.sort_by_scenario(|name| order.get(name).copied());
     results
 }
 
