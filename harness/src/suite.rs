@@ -2,8 +2,9 @@
 //!
 //! One seed is executed as expand → simulate → check → report, entirely on
 //! one thread. A suite hands (scenario, seed) jobs to a fixed pool of worker
-//! threads; each writes its run's report and sends back a small summary, so
-//! memory stays flat however many seeds run. A panic in the harness or a
+//! threads; each writes its run's report and sends back a small summary,
+//! kept compactly ([`SeedResults`]), so a sweep's memory hardly grows with
+//! its seeds. A panic in the harness or a
 //! checker fails that seed with the panic's message and the sweep goes on.
 //! Results are sorted by (scenario, seed) before anything is printed or
 //! written, so the suite summary does not depend on thread timing.
@@ -23,6 +24,7 @@ use std::sync::mpsc;
 /// Re-exported from [`crate::report::summary`]: what a suite leaves behind
 /// is report data, which the views below the suite render.
 pub use crate::report::summary::{ScenarioTally, SeedResult, SuiteResults, SuiteSummary};
+pub use crate::report::SeedResults;
 
 /// A validated scenario, ready to run.
 #[derive(Clone)]
@@ -213,6 +215,8 @@ pub fn run_jobs(
     on_done: impl FnMut(&SeedResult),
 ) -> Vec<SeedResult> {
     run_jobs_until(scenarios, jobs, threads, options, report_dir, None, on_done)
+        .iter()
+        .collect()
 }
 
 /// Like [`run_jobs`], but no job starts after `deadline` (wall clock: this
@@ -226,11 +230,11 @@ pub fn run_jobs_until(
     report_dir: Option<&Path>,
     deadline: Option<std::time::Instant>,
     mut on_done: impl FnMut(&SeedResult),
-) -> Vec<SeedResult> {
+) -> SeedResults {
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<SeedResult>();
     let threads = threads.clamp(1, jobs.len().max(1));
-    let mut results = Vec::with_capacity(jobs.len());
+    let mut results = SeedResults::new();
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let tx = tx.clone();
@@ -258,7 +262,7 @@ pub fn run_jobs_until(
         .enumerate()
         .map(|(i, s)| (s.scenario.name.as_str(), i))
         .collect();
-    results.sort_by_key(|r| (order.get(r.scenario.as_str()).copied(), r.seed));
+    results.sort_by_scenario(|name| order.get(name).copied());
     results
 }
 

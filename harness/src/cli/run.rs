@@ -183,20 +183,37 @@ pub(super) fn run(
 /// already printed and decide the exit code.
 fn write_suite(dir: &Path, results: &SuiteResults) -> SuiteSummary {
     let summary = results.summary();
-    let files = [
+    // The two files with a line per seed are written as they are made, so
+    // a big sweep never holds them whole.
+    let streamed = [
         (
             "results.json",
-            serde_json::to_string_pretty(results).expect("results serialise") + "\n",
+            report::write_atomic_with(&dir.join("results.json"), |out| {
+                serde_json::to_writer_pretty(&mut *out, results)?;
+                out.write_all(b"\n")
+            }),
         ),
+        (
+            "junit.xml",
+            report::write_atomic_with(&dir.join("junit.xml"), |out| {
+                report::junit::write_suite(out, || results.results.iter())
+            }),
+        ),
+    ];
+    let files = [
         (
             "summary.json",
             serde_json::to_string_pretty(&summary).expect("summary serialises") + "\n",
         ),
         ("summary.md", report::markdown::render_suite(&summary)),
-        ("junit.xml", report::junit::render_suite(&results.results)),
     ];
-    for (name, text) in files {
-        if let Err(err) = report::write_atomic(&dir.join(name), text.as_bytes()) {
+    let written = streamed.into_iter().chain(
+        files
+            .into_iter()
+            .map(|(name, text)| (name, report::write_atomic(&dir.join(name), text.as_bytes()))),
+    );
+    for (name, result) in written {
+        if let Err(err) = result {
             eprintln!("warning: could not write {name}: {err}");
         }
     }

@@ -12,6 +12,7 @@ use super::summary::SeedResult;
 use super::{replay_command, RunReport};
 use crate::check::Status;
 use std::fmt::Write;
+use std::io;
 
 /// One `<testcase>`.
 struct Case {
@@ -27,32 +28,88 @@ struct Case {
 /// A suite run: one `<testsuite>` per scenario, in the order the scenarios
 /// first appear in `results`.
 pub fn render_suite(results: &[SeedResult]) -> String {
-    let mut suites: Vec<(&str, Vec<Case>)> = Vec::new();
-    for r in results {
-        let case = Case {
-            name: format!("seed-{}", r.seed),
-            classname: format!("chaos.{}", r.scenario),
-            status: r.status,
-            message: if r.problems.is_empty() {
-                format!("{} without a named problem", r.status.as_str())
-            } else {
-                r.problems.join("; ")
-            },
-            body: {
-                let mut body: String = r.problems.iter().map(|p| format!("{p}\n")).collect();
-                let _ = writeln!(body, "replay: {}", replay_command(&r.replay));
-                if !r.trace_hash.is_empty() {
-                    let _ = writeln!(body, "trace: {}", r.trace_hash);
-                }
-                body
-            },
-        };
-        match suites.iter_mut().find(|(name, _)| *name == r.scenario) {
-            Some((_, cases)) => cases.push(case),
-            None => suites.push((&r.scenario, vec![case])),
+    let mut out = Vec::new();
+    write_suite(&mut out, || results.iter().cloned()).expect("writing to memory");
+    String::from_utf8(out).expect("the document is UTF-8")
+}
+
+/// [`render_suite`] written to `out` as it goes: `results` is called once
+/// for the counts and once more per scenario (only once if each
+/// scenario's seeds are together), so no seed is held for long however
+/// many a sweep ran.
+pub fn write_suite<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>(
+    out: &mut W,
+    results: impl Fn() -> I,
+) -> io::Result<()> {
+    // Each scenario with its seeds and failures, in order of appearance.
+    let mut suites: Vec<(String, usize, usize)> = Vec::new();
+    let mut together = true;
+    for r in results() {
+        let failed = usize::from(r.status != Status::Pass);
+        match suites.iter().position(|(name, _, _)| *name == r.scenario) {
+            Some(i) => {
+                together &= i + 1 == suites.len();
+                suites[i].1 += 1;
+                suites[i].2 += failed;
+            }
+            None => suites.push((r.scenario, 1, failed)),
         }
     }
-    document(&suites)
+    let tests: usize = suites.iter().map(|s| s.1).sum();
+    let failed: usize = suites.iter().map(|s| s.2).sum();
+    out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
+    writeln!(
+        out,
+        "<testsuites name=\"chaos\" tests=\"{tests}\" failures=\"{failed}\" errors=\"0\" time=\"0\">"
+    )?;
+    if together {
+        let mut current: Option<String> = None;
+        for r in results() {
+            if current.as_deref() != Some(r.scenario.as_str()) {
+                if current.is_some() {
+                    out.write_all(b"  </testsuite>\n")?;
+                }
+                let (name, tests, failed) =
+                    suites.iter().find(|s| s.0 == r.scenario).expect("counted");
+                suite_open(out, name, *tests, *failed)?;
+                current = Some(r.scenario.clone());
+            }
+            write_case(out, &case(&r))?;
+        }
+        if current.is_some() {
+            out.write_all(b"  </testsuite>\n")?;
+        }
+    } else {
+        for (name, tests, failed) in &suites {
+            suite_open(out, name, *tests, *failed)?;
+            for r in results().filter(|r| r.scenario == *name) {
+                write_case(out, &case(&r))?;
+            }
+            out.write_all(b"  </testsuite>\n")?;
+        }
+    }
+    out.write_all(b"</testsuites>\n")
+}
+
+fn case(r: &SeedResult) -> Case {
+    Case {
+        name: format!("seed-{}", r.seed),
+        classname: format!("chaos.{}", r.scenario),
+        status: r.status,
+        message: if r.problems.is_empty() {
+            format!("{} without a named problem", r.status.as_str())
+        } else {
+            r.problems.join("; ")
+        },
+        body: {
+            let mut body: String = r.problems.iter().map(|p| format!("{p}\n")).collect();
+            let _ = writeln!(body, "replay: {}", replay_command(&r.replay));
+            if !r.trace_hash.is_empty() {
+                let _ = writeln!(body, "trace: {}", r.trace_hash);
+            }
+            body
+        },
+    }
 }
 
 /// A single run: one suite with one test case, named as in a suite run so
@@ -98,43 +155,60 @@ fn failures(cases: &[Case]) -> usize {
 fn document(suites: &[(&str, Vec<Case>)]) -> String {
     let tests: usize = suites.iter().map(|(_, cases)| cases.len()).sum();
     let failed: usize = suites.iter().map(|(_, cases)| failures(cases)).sum();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"chaos\" tests=\"{tests}\" failures=\"{failed}\" errors=\"0\" time=\"0\">"
-    );
-    for (name, cases) in suites {
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\" time=\"0\">",
-            escape_attr(name),
-            cases.len(),
-            failures(cases)
-        );
-        for case in cases {
-            let open = format!(
-                "    <testcase name=\"{}\" classname=\"{}\" time=\"0\"",
-                escape_attr(&case.name),
-                escape_attr(&case.classname)
-            );
-            if case.status == Status::Pass {
-                let _ = writeln!(out, "{open}/>");
-                continue;
+    let mut out = Vec::new();
+    let mut write = || -> io::Result<()> {
+        out.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        io::Write::write_fmt(
+            &mut out,
+            format_args!(
+                "<testsuites name=\"chaos\" tests=\"{tests}\" failures=\"{failed}\" errors=\"0\" time=\"0\">\n"
+            ),
+        )?;
+        for (name, cases) in suites {
+            suite_open(&mut out, name, cases.len(), failures(cases))?;
+            for case in cases {
+                write_case(&mut out, case)?;
             }
-            let _ = writeln!(out, "{open}>");
-            let _ = writeln!(
-                out,
-                "      <failure type=\"{}\" message=\"{}\">{}</failure>",
-                case.status.as_str(),
-                escape_attr(&case.message),
-                escape_text(&case.body)
-            );
-            out.push_str("    </testcase>\n");
+            out.extend_from_slice(b"  </testsuite>\n");
         }
-        out.push_str("  </testsuite>\n");
+        out.extend_from_slice(b"</testsuites>\n");
+        Ok(())
+    };
+    write().expect("writing to memory");
+    String::from_utf8(out).expect("the document is UTF-8")
+}
+
+fn suite_open<W: io::Write + ?Sized>(
+    out: &mut W,
+    name: &str,
+    tests: usize,
+    failed: usize,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failed}\" errors=\"0\" skipped=\"0\" time=\"0\">",
+        escape_attr(name),
+    )
+}
+
+fn write_case<W: io::Write + ?Sized>(out: &mut W, case: &Case) -> io::Result<()> {
+    let open = format!(
+        "    <testcase name=\"{}\" classname=\"{}\" time=\"0\"",
+        escape_attr(&case.name),
+        escape_attr(&case.classname)
+    );
+    if case.status == Status::Pass {
+        return writeln!(out, "{open}/>");
     }
-    out.push_str("</testsuites>\n");
-    out
+    writeln!(out, "{open}>")?;
+    writeln!(
+        out,
+        "      <failure type=\"{}\" message=\"{}\">{}</failure>",
+        case.status.as_str(),
+        escape_attr(&case.message),
+        escape_text(&case.body)
+    )?;
+    out.write_all(b"    </testcase>\n")
 }
 
 /// Escapes text for XML element content. Characters XML 1.0 cannot carry
@@ -222,6 +296,24 @@ mod tests {
             xml.matches("</testsuite>").count()
         );
         assert_eq!(xml.matches("<testcase ").count(), 3);
+    }
+
+    #[test]
+    fn scenarios_whose_seeds_are_apart_still_get_one_suite_each() {
+        let xml = render_suite(&[
+            result("a", 0, Status::Pass, &[]),
+            result("b", 0, Status::Fail, &["jobs: lost"]),
+            result("a", 1, Status::Pass, &[]),
+        ]);
+        let a = xml
+            .find("<testsuite name=\"a\" tests=\"2\" failures=\"0\"")
+            .unwrap();
+        let b = xml
+            .find("<testsuite name=\"b\" tests=\"1\" failures=\"1\"")
+            .unwrap();
+        assert!(a < b, "{xml}");
+        let a_end = a + xml[a..].find("</testsuite>").unwrap();
+        assert_eq!(xml[a..a_end].matches("<testcase ").count(), 2, "{xml}");
     }
 
     #[test]

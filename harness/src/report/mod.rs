@@ -11,9 +11,12 @@
 pub mod html;
 pub mod junit;
 pub mod markdown;
+mod seed_results;
 pub mod summary;
 pub mod text;
 mod view;
+
+pub use seed_results::SeedResults;
 
 use crate::check::{Status, Verdict};
 use crate::history::{History, OpKind, Outcome};
@@ -182,6 +185,15 @@ pub fn run_dir(report_dir: &Path, scenario: &str, seed: u64) -> PathBuf {
 /// Writes `contents` to `path` atomically: a temporary file in the same
 /// folder, then a rename.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, |out| out.write_all(contents))
+}
+
+/// [`write_atomic`] for contents produced by `write` as it goes, so a big
+/// file (a sweep's results) is never held in memory whole.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(
@@ -192,7 +204,10 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
         std::process::id(),
         std::thread::current().id()
     ));
-    std::fs::write(&tmp, contents)?;
+    let mut out = io::BufWriter::new(std::fs::File::create(&tmp)?);
+    write(&mut out)?;
+    io::Write::flush(&mut out)?;
+    drop(out);
     std::fs::rename(&tmp, path)
 }
 

@@ -4,34 +4,12 @@
 //! Plain data, computed from results alone, so a merged report is the
 //! report a single machine would have written.
 
+pub use super::seed_results::{SeedResult, SeedResults};
 use crate::check::Status;
 use crate::coverage::ScenarioCoverage;
 use crate::scenario::CoverageRequirement;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// What the suite keeps of one seed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SeedResult {
-    pub scenario: String,
-    pub seed: u64,
-    pub status: Status,
-    /// `invariant: summary` of every verdict that did not pass.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub problems: Vec<String>,
-    /// The invariants whose verdict is `fail`: those of `problems` that are
-    /// not merely `unknown` (`harness` if the run panicked).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub failed: Vec<String>,
-    pub trace_hash: String,
-    pub replay: String,
-    /// Fault kinds this seed's plan applied.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub fault_kinds: Vec<String>,
-    /// States the target reported reaching (see [`crate::coverage`]).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub reached: Vec<String>,
-}
 
 /// Every seed of a suite run, as written to `results.json`: enough to
 /// rebuild the summary and its views, so shards can be merged.
@@ -44,7 +22,7 @@ pub struct SuiteResults {
     /// Seeds scheduled but not run (a time budget ran out).
     #[serde(default)]
     pub not_run: u64,
-    pub results: Vec<SeedResult>,
+    pub results: SeedResults,
 }
 
 impl SuiteResults {
@@ -57,7 +35,7 @@ impl SuiteResults {
         for part in parts {
             requirements.extend(part.requirements);
             not_run += part.not_run;
-            for r in part.results {
+            for r in part.results.iter() {
                 results.insert((r.scenario.clone(), r.seed), r);
             }
         }
@@ -65,12 +43,12 @@ impl SuiteResults {
             harness_version: super::HARNESS_VERSION.to_string(),
             requirements,
             not_run,
-            results: results.into_values().collect(),
+            results: results.into_values().collect::<Vec<_>>().into(),
         }
     }
 
     pub fn summary(&self) -> SuiteSummary {
-        SuiteSummary::from_results(&self.results, &self.requirements, self.not_run)
+        SuiteSummary::from_results(self.results.iter(), &self.requirements, self.not_run)
     }
 }
 
@@ -101,15 +79,20 @@ pub struct SuiteSummary {
 }
 
 impl SuiteSummary {
-    pub fn from_results(
-        results: &[SeedResult],
+    pub fn from_results<R: std::borrow::Borrow<SeedResult>>(
+        results: impl IntoIterator<Item = R>,
         requirements: &BTreeMap<String, Vec<CoverageRequirement>>,
         not_run: u64,
     ) -> SuiteSummary {
         let mut scenarios: BTreeMap<String, ScenarioTally> = BTreeMap::new();
         let mut coverage: BTreeMap<String, ScenarioCoverage> = BTreeMap::new();
         let mut total = ScenarioTally::default();
+        let mut failures: Vec<SeedResult> = Vec::new();
         for r in results {
+            let r = r.borrow();
+            if r.status != Status::Pass {
+                failures.push(r.clone());
+            }
             coverage.entry(r.scenario.clone()).or_default().add(
                 &r.fault_kinds,
                 &r.reached,
@@ -124,11 +107,6 @@ impl SuiteSummary {
                 }
             }
         }
-        let mut failures: Vec<SeedResult> = results
-            .iter()
-            .filter(|r| r.status != Status::Pass)
-            .cloned()
-            .collect();
         failures.sort_by(|a, b| (&a.scenario, a.seed).cmp(&(&b.scenario, b.seed)));
         let mut coverage_failures = Vec::new();
         for (scenario, reqs) in requirements {
