@@ -1,28 +1,46 @@
-//! Checking independent partitions at once.
+//! Searching independent partitions at once, one round at a time.
 //!
 //! Partitions (keys) are independent, so a history is linearizable exactly
-//! when each of them is (P-compositionality). They are handed out in order
-//! to at most `available_parallelism` threads. Once one fails, partitions
-//! after it are skipped or cancelled; partitions before it always run to
-//! the end, so the report (which names the first failing partition and
-//! counts the work up to it) is the same whatever the threads did.
+//! when each of them is (P-compositionality). In a round, every partition
+//! still undecided is searched on, up to the round's state budget; they are
+//! handed out in key order to at most `available_parallelism` threads, and
+//! each search is kept between rounds so that the next round carries on
+//! where this one stopped. Once a partition fails, the partitions after it
+//! are skipped or stopped: the verdict names the first failing one, and
+//! what those after it found in this round (which depends on the threads)
+//! is never counted. Those before it always finish the round, so which one
+//! is first does not depend on the threads.
 
 use super::model::{Model, SearchOp};
-use super::search::{search, Limits, SearchReport, SearchResult};
-use super::Budget;
+use super::search::{Limits, Search, SearchReport, SearchResult};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-/// One partition to search: its own model value and its operations.
+/// One partition: its own model value, its operations and, once started,
+/// its search.
 pub(crate) struct Job<'a, M: Model> {
     pub model: &'a mut M,
     pub ops: &'a [SearchOp<M::Input, M::Output>],
+    pub search: Option<Search<M::State>>,
+}
+
+/// What one round asks of the searches.
+pub(crate) struct Round {
+    /// Each partition searches on until it has memoised this many states.
+    pub max_states: u64,
+    pub max_memory_bytes: u64,
+    pub deadline: Option<Instant>,
+    /// Most threads to search with.
+    pub threads: usize,
+    /// When the whole check started (helper threads start only once it
+    /// has run a while).
+    pub check_started: Instant,
 }
 
 /// A job waiting for a thread, and then its report.
-type Slot<'a, M> = Mutex<(
-    Option<Job<'a, M>>,
+type Slot<'a, 'j, M> = Mutex<(
+    Option<&'j mut Job<'a, M>>,
     Option<SearchReport<<M as Model>::State>>,
 )>;
 
@@ -33,17 +51,16 @@ const HELPERS_AFTER: Duration = Duration::from_micros(500);
 
 /// The number of threads that can run at once. Asked once per process:
 /// the answer comes from cgroup files and costs more than a small check.
-fn cores() -> usize {
+pub(crate) fn cores() -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// Searches every job; `None` for jobs skipped or cancelled because an
-/// earlier one failed.
-pub(crate) fn run_all<M>(
-    jobs: Vec<Job<'_, M>>,
-    budget: &Budget,
-    deadline: Option<Instant>,
+/// Searches every job on, up to the round's budget; `None` for jobs
+/// skipped or stopped because an earlier one failed.
+pub(crate) fn run_round<'a, M>(
+    jobs: Vec<&mut Job<'a, M>>,
+    round: &Round,
 ) -> Vec<Option<SearchReport<M::State>>>
 where
     M: Model + Send,
@@ -51,54 +68,61 @@ where
     M::Output: Sync,
     M::State: Send,
 {
-    let started = Instant::now();
     let count = jobs.len();
-    let threads = if count > 1 { cores().min(count) } else { 1 };
+    let threads = round.threads.clamp(1, count.max(1));
     let first_failure = AtomicUsize::new(usize::MAX);
     let next = AtomicUsize::new(0);
-    let slots: Vec<Slot<'_, M>> = jobs
+    let slots: Vec<Slot<'a, '_, M>> = jobs
         .into_iter()
         .map(|job| Mutex::new((Some(job), None)))
         .collect();
+    let stopped = |index: usize| first_failure.load(Ordering::Relaxed) < index;
 
     // Takes jobs in order until none are left. `poll` is called between
     // jobs and now and then during a search.
-    let work = |poll: &(dyn Fn() + Sync)| {
-        loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(slot) = slots.get(index) else {
-                break;
-            };
-            poll();
-            if first_failure.load(Ordering::Relaxed) < index {
-                continue;
-            }
-            // Each slot is taken by exactly one thread, so these locks
-            // never wait.
-            let job = slot.lock().unwrap_or_else(PoisonError::into_inner).0.take();
-            let Some(job) = job else { continue };
-            let cancelled = || {
-                poll();
-                first_failure.load(Ordering::Relaxed) < index
-            };
-            let report = search_one(job.model, job.ops, budget, deadline, &cancelled);
-            let report = match report.result {
-                SearchResult::Cancelled => None,
-                SearchResult::NotLinearizable(_) => {
-                    first_failure.fetch_min(index, Ordering::Relaxed);
-                    Some(report)
-                }
-                _ => Some(report),
-            };
-            slot.lock().unwrap_or_else(PoisonError::into_inner).1 = report;
+    let work = |poll: &(dyn Fn() + Sync)| loop {
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        let Some(slot) = slots.get(index) else {
+            break;
+        };
+        poll();
+        if stopped(index) {
+            continue;
         }
+        // Each slot is taken by exactly one thread, so these locks never
+        // wait.
+        let job = slot.lock().unwrap_or_else(PoisonError::into_inner).0.take();
+        let Some(job) = job else { continue };
+        let cancelled = || {
+            poll();
+            stopped(index)
+        };
+        let limits = Limits {
+            max_states: round.max_states,
+            max_memory_bytes: round.max_memory_bytes,
+            deadline: round.deadline,
+            cancelled: &cancelled,
+        };
+        let search = job
+            .search
+            .get_or_insert_with(|| Search::new(job.model, job.ops, round.max_memory_bytes));
+        let report = search.run(job.model, job.ops, &limits);
+        let report = match report.result {
+            SearchResult::Cancelled => None,
+            SearchResult::NotLinearizable(_) => {
+                first_failure.fetch_min(index, Ordering::Relaxed);
+                Some(report)
+            }
+            _ => Some(report),
+        };
+        slot.lock().unwrap_or_else(PoisonError::into_inner).1 = report;
     };
 
     std::thread::scope(|scope| {
         let helpers_started = AtomicBool::new(threads <= 1);
         let poll = || {
             if !helpers_started.load(Ordering::Relaxed)
-                && started.elapsed() >= HELPERS_AFTER
+                && round.check_started.elapsed() >= HELPERS_AFTER
                 && !helpers_started.swap(true, Ordering::Relaxed)
             {
                 for _ in 1..threads {
@@ -112,21 +136,4 @@ where
         .into_iter()
         .map(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner).1)
         .collect()
-}
-
-/// Searches one partition within the budget.
-pub(crate) fn search_one<M: Model>(
-    model: &mut M,
-    ops: &[SearchOp<M::Input, M::Output>],
-    budget: &Budget,
-    deadline: Option<Instant>,
-    cancelled: &(dyn Fn() -> bool + Sync),
-) -> SearchReport<M::State> {
-    let limits = Limits {
-        max_states: budget.max_states.min(super::HARD_MAX_STATES),
-        max_memory_bytes: budget.max_memory_bytes,
-        deadline,
-        cancelled,
-    };
-    search(model, ops, &limits)
 }

@@ -30,6 +30,11 @@ pub(crate) struct Limits<'a> {
     pub cancelled: &'a (dyn Fn() -> bool + Sync),
 }
 
+/// The passes of a configuration's scan (see [`Search::run`]).
+const EAGER_PASS: u8 = 0;
+const REQUIRED_PASS: u8 = 1;
+const OPTIONAL_PASS: u8 = 2;
+
 /// How many of an operation's refused states to keep for the report.
 const SEEN_STATES_KEPT: usize = 8;
 /// How many of the last linearized operations to keep for the report.
@@ -91,8 +96,13 @@ struct Node {
     /// For a call entry, its return entry (`NONE` if the outcome is
     /// unknown); `NONE` for return entries.
     ret: u32,
-    is_call: bool,
+    /// For a call entry, the pass of the scan that tries its operation;
+    /// `RETURN` for return entries (and the head and tail).
+    pass: u8,
 }
+
+/// [`Node::pass`] of a node that is not a call entry.
+const RETURN: u8 = u8::MAX;
 
 /// The entry list: node 0 is the head, the last node the tail.
 struct EntryList {
@@ -102,7 +112,7 @@ struct EntryList {
 }
 
 impl EntryList {
-    fn new<I, O>(ops: &[SearchOp<I, O>]) -> EntryList {
+    fn new<I, O>(ops: &[SearchOp<I, O>], pass_of: &[u8]) -> EntryList {
         // (position, returns after calls at equal positions, op, is_call)
         let mut entries: Vec<(u64, u8, u32, bool)> = Vec::with_capacity(ops.len() * 2);
         for (index, op) in ops.iter().enumerate() {
@@ -122,7 +132,7 @@ impl EntryList {
             next: 1,
             op: NONE,
             ret: NONE,
-            is_call: false,
+            pass: RETURN,
         });
         for (i, &(_, _, op, is_call)) in entries.iter().enumerate() {
             let node = (i + 1) as u32;
@@ -136,7 +146,11 @@ impl EntryList {
                 next: node + 1,
                 op,
                 ret: NONE,
-                is_call,
+                pass: if is_call {
+                    pass_of[op as usize]
+                } else {
+                    RETURN
+                },
             });
         }
         nodes.push(Node {
@@ -144,7 +158,7 @@ impl EntryList {
             next: NONE,
             op: NONE,
             ret: NONE,
-            is_call: false,
+            pass: RETURN,
         });
         for (op, &call) in call_of.iter().enumerate() {
             nodes[call as usize].ret = ret_of[op];
@@ -185,113 +199,243 @@ impl EntryList {
     }
 }
 
-/// Decides whether `ops` are linearizable with respect to `model`.
+/// A search that can stop when it reaches its state budget and carry on
+/// later with a larger one.
 ///
-/// Operations with an unknown outcome whose input the model calls
-/// read-only must already have been removed: they would only slow the
-/// search down.
-pub(crate) fn search<M: Model>(
-    model: &mut M,
-    ops: &[SearchOp<M::Input, M::Output>],
-    limits: &Limits<'_>,
-) -> SearchReport<M::State> {
-    let n = ops.len();
-    let mut list = EntryList::new(ops);
-    let words = n.div_ceil(64).max(1);
-    let mut bits = vec![0u64; words];
-    let mut bits_hash = 0u64;
-    let keys: Vec<u64> = (0..n).map(zobrist).collect();
-    let required: Vec<bool> = ops
-        .iter()
-        .map(|op| matches!(op.completion, Completion::Returned { .. }))
-        .collect();
-    let mut required_left = required.iter().filter(|&&r| r).count();
-    let mut memo: Memo<M::State> = Memo::new(words, n * 4, limits.max_memory_bytes);
-    let mut stack: Vec<(u32, M::State)> = Vec::with_capacity(n);
-    let mut refused: Vec<Vec<M::State>> = vec![Vec::new(); n];
-    let mut state = model.init();
-    let mut deepest: Option<(usize, Stuck<M::State>)> = None;
-    let mut longest_prefix = 0usize;
-    let mut steps_until_poll = POLL_EVERY_STEPS;
+/// Pausing changes nothing about the search: it walks the same path
+/// whether it runs to a budget of `n` states in one go or in several
+/// stretches that add up to `n`, so its answer depends on the final budget
+/// only. That is what lets the checker search every key a little at a time
+/// (see [`super::rounds`]) and stay deterministic.
+pub(crate) struct Search<S> {
+    list: EntryList,
+    bits: Vec<u64>,
+    bits_hash: u64,
+    /// Zobrist key of each operation.
+    keys: Vec<u64>,
+    /// The pass of a configuration's scan that tries each operation (see
+    /// [`Search::run`]).
+    pass_of: Vec<u8>,
+    /// Operations not linearized yet, by pass.
+    left: [u32; 3],
+    memo: Memo<S>,
+    /// The operations linearized so far, each with the state before it.
+    stack: Vec<(u32, S)>,
+    refused: Vec<Vec<S>>,
+    state: S,
+    deepest: Option<(usize, Stuck<S>)>,
+    longest_prefix: usize,
+    steps_until_poll: u32,
+    /// The entry to look at next.
+    entry: u32,
+    /// The pass the scan of the current configuration is in.
+    pass: u8,
+}
 
-    let report = |result, memo: &Memo<M::State>, longest_prefix| SearchReport {
-        result,
-        states_explored: memo.len() as u64,
-        longest_prefix,
-    };
+impl<S: Clone + Eq + std::hash::Hash> Search<S> {
+    /// A search of `ops` from the model's initial state. Operations with
+    /// an unknown outcome whose input the model calls read-only must
+    /// already have been removed: they would only slow the search down.
+    pub fn new<M: Model<State = S>>(
+        model: &mut M,
+        ops: &[SearchOp<M::Input, M::Output>],
+        max_memory_bytes: u64,
+    ) -> Search<S> {
+        let n = ops.len();
+        let words = n.div_ceil(64).max(1);
+        let pass_of: Vec<u8> = ops
+            .iter()
+            .map(|op| {
+                let required = matches!(op.completion, Completion::Returned { .. });
+                (required, model.is_read_only(&op.input))
+            })
+            .map(|class| match class {
+                (true, true) => EAGER_PASS,
+                (true, false) => REQUIRED_PASS,
+                (false, _) => OPTIONAL_PASS,
+            })
+            .collect();
+        let mut left = [0u32; 3];
+        for &pass in &pass_of {
+            left[pass as usize] += 1;
+        }
+        let list = EntryList::new(ops, &pass_of);
+        let entry = list.nodes[HEAD as usize].next;
+        Search {
+            list,
+            bits: vec![0u64; words],
+            bits_hash: 0,
+            keys: (0..n).map(zobrist).collect(),
+            pass_of,
+            memo: Memo::new(words, n * 4, max_memory_bytes),
+            stack: Vec::with_capacity(n),
+            refused: vec![Vec::new(); n],
+            state: model.init(),
+            deepest: None,
+            longest_prefix: 0,
+            steps_until_poll: POLL_EVERY_STEPS,
+            entry,
+            pass: if left[EAGER_PASS as usize] > 0 {
+                EAGER_PASS
+            } else {
+                REQUIRED_PASS
+            },
+            left,
+        }
+    }
 
-    let mut entry = list.nodes[HEAD as usize].next;
-    loop {
-        if required_left == 0 {
-            let order = stack.iter().map(|&(op, _)| op as usize).collect();
-            return report(SearchResult::Linearizable { order }, &memo, longest_prefix);
-        }
-        steps_until_poll -= 1;
-        if steps_until_poll == 0 {
-            steps_until_poll = POLL_EVERY_STEPS;
-            if (limits.cancelled)() {
-                return report(SearchResult::Cancelled, &memo, longest_prefix);
+    /// Bytes the search holds in its memo, where nearly all of its memory
+    /// is.
+    pub fn memory_bytes(&self) -> u64 {
+        self.memo.bytes()
+    }
+
+    /// Searches on until the search is decided or a limit is reached.
+    /// After [`SearchResult::OutOfStates`] the search may be run again with
+    /// a larger `max_states`; any other result is final. `model` and `ops`
+    /// must be the ones the search was made with.
+    ///
+    /// An operation that returned and never changes the state (a read, a
+    /// failed cas: an *eager* one) is linearized as soon as it may be, and
+    /// nothing else is tried in its place: if a linearization exists from
+    /// a configuration where the model accepts such an operation, one
+    /// exists that starts with it (move it to the front: it changes no
+    /// state, and real time puts before it only operations already
+    /// linearized, or its call would not be reachable). So the scan of a
+    /// configuration makes up to three passes over the operations real
+    /// time allows next: the first looks for an eager operation the model
+    /// accepts and takes it, for good; only when there is none does the
+    /// second try the other operations that returned, one by one, and the
+    /// third those whose outcome is unknown (which a linearization often
+    /// does without). Configurations then differ only in choices that
+    /// matter, which cuts the search on histories full of reads and failed
+    /// cas several fold. The order of the passes changes which
+    /// linearization is found first, never whether one exists.
+    pub fn run<M: Model<State = S>>(
+        &mut self,
+        model: &mut M,
+        ops: &[SearchOp<M::Input, M::Output>],
+        limits: &Limits<'_>,
+    ) -> SearchReport<S> {
+        // The hottest values live in locals while the search runs.
+        let mut entry = self.entry;
+        let mut pass = self.pass;
+        let mut bits_hash = self.bits_hash;
+        let mut left = self.left;
+        let mut steps_until_poll = self.steps_until_poll;
+        let mut longest_prefix = self.longest_prefix;
+        let Search {
+            list,
+            bits,
+            keys,
+            pass_of,
+            memo,
+            stack,
+            refused,
+            state,
+            deepest,
+            ..
+        } = self;
+
+        let result = loop {
+            if left[EAGER_PASS as usize] + left[REQUIRED_PASS as usize] == 0 {
+                let order = stack.iter().map(|&(op, _)| op as usize).collect();
+                break SearchResult::Linearizable { order };
             }
-            if limits.deadline.is_some_and(|d| Instant::now() >= d) {
-                return report(SearchResult::OutOfTime, &memo, longest_prefix);
+            steps_until_poll -= 1;
+            if steps_until_poll == 0 {
+                steps_until_poll = POLL_EVERY_STEPS;
+                if (limits.cancelled)() {
+                    break SearchResult::Cancelled;
+                }
+                if limits.deadline.is_some_and(|d| Instant::now() >= d) {
+                    break SearchResult::OutOfTime;
+                }
+                // The memo may use what the model does not.
+                let model_bytes = model.memory_bytes();
+                if model_bytes.saturating_add(memo.bytes()) > limits.max_memory_bytes {
+                    break SearchResult::OutOfMemory;
+                }
+                memo.set_max_bytes(limits.max_memory_bytes - model_bytes);
             }
-            // The memo may use what the model does not.
-            let model_bytes = model.memory_bytes();
-            if model_bytes.saturating_add(memo.bytes()) > limits.max_memory_bytes {
-                return report(SearchResult::OutOfMemory, &memo, longest_prefix);
+            // While an operation that returned is not linearized, its return
+            // entry is in the list ahead of the tail, so `entry` is never the
+            // tail here.
+            // Skip to the next call of this pass, or the first return.
+            let mut node = list.nodes[entry as usize];
+            while node.pass != pass && node.pass != RETURN {
+                entry = node.next;
+                node = list.nodes[entry as usize];
             }
-            memo.set_max_bytes(limits.max_memory_bytes - model_bytes);
-        }
-        // While an operation that returned is not linearized, its return
-        // entry is in the list ahead of the tail, so `entry` is never the
-        // tail here.
-        let node = list.nodes[entry as usize];
-        if node.is_call {
-            let op = node.op as usize;
-            let spec = &ops[op];
-            match model.step(&state, &spec.input, spec.output()) {
-                // Linearizing an optional operation that leaves the state
-                // as it is only takes away the option of linearizing it
-                // later: the configuration we are in already covers it.
-                Some(next_state) if !required[op] && next_state == state => {}
-                Some(next_state) => {
-                    let (word, bit) = (op / 64, 1u64 << (op % 64));
-                    bits[word] |= bit;
-                    bits_hash ^= keys[op];
-                    let inserted = memo.insert(&bits, bits_hash, &next_state);
-                    if inserted == Insert::Full {
-                        return report(SearchResult::OutOfMemory, &memo, longest_prefix);
-                    }
-                    if inserted == Insert::New {
-                        stack.push((node.op, std::mem::replace(&mut state, next_state)));
-                        longest_prefix = longest_prefix.max(stack.len());
-                        list.lift(entry);
-                        if required[op] {
-                            required_left -= 1;
-                        }
-                        if memo.len() as u64 >= limits.max_states {
-                            return report(SearchResult::OutOfStates, &memo, longest_prefix);
-                        }
-                        entry = list.nodes[HEAD as usize].next;
+            if node.pass != RETURN {
+                let op = node.op as usize;
+                let spec = &ops[op];
+                match model.step(state, &spec.input, spec.output()) {
+                    // Linearizing an optional operation that leaves the state
+                    // as it is only takes away the option of linearizing it
+                    // later: the configuration we are in already covers it.
+                    Some(next_state) if pass == OPTIONAL_PASS && next_state == *state => {
+                        entry = node.next;
                         continue;
                     }
-                    bits[word] &= !bit;
-                    bits_hash ^= keys[op];
-                }
-                None => {
-                    let seen = &mut refused[op];
-                    if required[op] && seen.len() < SEEN_STATES_KEPT && !seen.contains(&state) {
-                        seen.push(state.clone());
+                    Some(next_state) => {
+                        let (word, bit) = (op / 64, 1u64 << (op % 64));
+                        bits[word] |= bit;
+                        bits_hash ^= keys[op];
+                        let inserted = memo.insert(bits, bits_hash, &next_state);
+                        if inserted == Insert::New {
+                            stack.push((node.op, std::mem::replace(state, next_state)));
+                            longest_prefix = longest_prefix.max(stack.len());
+                            list.lift(entry);
+                            left[pass as usize] -= 1;
+                            entry = list.nodes[HEAD as usize].next;
+                            pass = if left[EAGER_PASS as usize] > 0 {
+                                EAGER_PASS
+                            } else {
+                                REQUIRED_PASS
+                            };
+                            if memo.len() as u64 >= limits.max_states {
+                                break SearchResult::OutOfStates;
+                            }
+                            continue;
+                        }
+                        // Undone, so that even a search that stops here
+                        // is left consistent.
+                        bits[word] &= !bit;
+                        bits_hash ^= keys[op];
+                        if inserted == Insert::Full {
+                            break SearchResult::OutOfMemory;
+                        }
+                        // Seen before, so it led nowhere; for an eager
+                        // operation, neither does this configuration.
+                        if pass != EAGER_PASS {
+                            entry = node.next;
+                            continue;
+                        }
+                    }
+                    None => {
+                        let seen = &mut refused[op];
+                        if pass != OPTIONAL_PASS
+                            && seen.len() < SEEN_STATES_KEPT
+                            && !seen.contains(state)
+                        {
+                            seen.push(state.clone());
+                        }
+                        entry = node.next;
+                        continue;
                     }
                 }
-            }
-            entry = node.next;
-        } else {
-            // An operation that must have taken effect by now has not.
-            if deepest
+            } else if let Some(next) = (pass + 1..=OPTIONAL_PASS).find(|&p| left[p as usize] > 0) {
+                // Nothing of this pass can be linearized here: on to the next
+                // that has operations left.
+                pass = next;
+                entry = list.nodes[HEAD as usize].next;
+                continue;
+            } else if deepest
                 .as_ref()
                 .is_none_or(|(depth, _)| stack.len() > *depth)
             {
+                // An operation that must have taken effect by now has not.
                 let tail_start = stack.len().saturating_sub(PREFIX_TAIL_KEPT);
                 let stuck = Stuck {
                     op: node.op as usize,
@@ -301,28 +445,64 @@ pub(crate) fn search<M: Model>(
                         .collect(),
                     refused_states: Vec::new(),
                 };
-                deepest = Some((stack.len(), stuck));
+                *deepest = Some((stack.len(), stuck));
             }
-            let Some((op, previous)) = stack.pop() else {
-                let mut stuck = match deepest {
-                    Some((_, stuck)) => stuck,
-                    None => unreachable_stuck(node.op as usize),
+            // Backtrack: undo the last choice that had alternatives (an
+            // eager operation had none) and try the next candidate after
+            // it, in the pass that chose it.
+            let undone = loop {
+                let Some((op, previous)) = stack.pop() else {
+                    break None;
                 };
-                stuck.refused_states = std::mem::take(&mut refused[stuck.op]);
-                return report(SearchResult::NotLinearizable(stuck), &memo, longest_prefix);
+                *state = previous;
+                let index = op as usize;
+                bits[index / 64] &= !(1u64 << (index % 64));
+                bits_hash ^= keys[index];
+                let call = list.call_of[index];
+                list.unlift(call);
+                left[pass_of[index] as usize] += 1;
+                if pass_of[index] != EAGER_PASS {
+                    break Some(call);
+                }
             };
-            state = previous;
-            let index = op as usize;
-            bits[index / 64] &= !(1u64 << (index % 64));
-            bits_hash ^= keys[index];
-            let call = list.call_of[index];
-            list.unlift(call);
-            if required[index] {
-                required_left += 1;
+            match undone {
+                Some(call) => {
+                    pass = pass_of[list.nodes[call as usize].op as usize];
+                    entry = list.nodes[call as usize].next;
+                }
+                None => {
+                    let mut stuck = match deepest.take() {
+                        Some((_, stuck)) => stuck,
+                        None => unreachable_stuck(node.op as usize),
+                    };
+                    stuck.refused_states = std::mem::take(&mut refused[stuck.op]);
+                    break SearchResult::NotLinearizable(stuck);
+                }
             }
-            entry = list.nodes[call as usize].next;
+        };
+
+        self.entry = entry;
+        self.pass = pass;
+        self.bits_hash = bits_hash;
+        self.left = left;
+        self.steps_until_poll = steps_until_poll;
+        self.longest_prefix = longest_prefix;
+        SearchReport {
+            result,
+            states_explored: self.memo.len() as u64,
+            longest_prefix,
         }
     }
+}
+
+/// Decides whether `ops` are linearizable with respect to `model`, in one
+/// go (see [`Search::new`] for what `ops` must not contain).
+pub(crate) fn search<M: Model>(
+    model: &mut M,
+    ops: &[SearchOp<M::Input, M::Output>],
+    limits: &Limits<'_>,
+) -> SearchReport<M::State> {
+    Search::new(model, ops, limits.max_memory_bytes).run(model, ops, limits)
 }
 
 /// `deepest` is set just before the stack is found empty; this keeps the
