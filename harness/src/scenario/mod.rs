@@ -954,7 +954,12 @@ impl Default for AvailabilitySpec {
 pub struct LinearizableSpec {
     /// `register`, `kv`, `counter`, …
     pub model: String,
-    /// Search budget (memoised states); the checker's default if unset.
+    /// Most search states memoised per key before the verdict is
+    /// `unknown`; the checker's default (4,000,000) if unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_states: Option<u64>,
+    /// Most bytes one key's search may hold before the verdict is
+    /// `unknown`; the checker's default (512 MiB) if unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_memory_bytes: Option<u64>,
 }

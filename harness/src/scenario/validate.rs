@@ -592,6 +592,14 @@ fn validate_invariants(inv: &InvariantsSpec) -> Result<(), ScenarioError> {
                 ),
             ));
         }
+        if let Err((knob, message)) =
+            crate::check::linearizability::Budget::with_limits(l.max_states, l.max_memory_bytes)
+        {
+            return Err(ScenarioError::at_key(
+                format!("invariants.linearizable.{knob}"),
+                message,
+            ));
+        }
     }
     Ok(())
 }
