@@ -244,7 +244,7 @@ where
         })
         .collect();
     let deadline = budget.deadline.map(|d| started + d);
-    let checked = rounds::check_in_rounds(jobs, budget, deadline, started);
+    let checked = rounds::check_in_rounds(jobs, budget, deadline);
     report::verdict(
         &report::Context {
             history,

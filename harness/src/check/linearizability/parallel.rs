@@ -33,9 +33,9 @@ pub(crate) struct Round {
     pub deadline: Option<Instant>,
     /// Most threads to search with.
     pub threads: usize,
-    /// When the whole check started (helper threads start only once it
-    /// has run a while).
-    pub check_started: Instant,
+    /// When the first round started (helper threads start only once the
+    /// searches have run a while).
+    pub searches_started: Instant,
 }
 
 /// A job waiting for a thread, and then its report.
@@ -44,8 +44,8 @@ type Slot<'a, 'j, M> = Mutex<(
     Option<SearchReport<<M as Model>::State>>,
 )>;
 
-/// Helper threads start only once a check has run this long on the
-/// calling thread. Most checks finish sooner than a thread starts, and on a
+/// Helper threads start only once a check's searches have run this long on
+/// the calling thread. Most checks finish sooner than a thread starts, and on a
 /// busy machine a new thread can wait milliseconds for a core.
 const HELPERS_AFTER: Duration = Duration::from_micros(500);
 
@@ -107,6 +107,11 @@ where
             .search
             .get_or_insert_with(|| Search::new(job.model, job.ops, round.max_memory_bytes));
         let report = search.run(job.model, job.ops, &limits);
+        // Only a search that ran out of this round's states goes on; the
+        // others free their memory now, for the next partition to reuse.
+        if !matches!(report.result, SearchResult::OutOfStates) {
+            job.search = None;
+        }
         let report = match report.result {
             SearchResult::Cancelled => None,
             SearchResult::NotLinearizable(_) => {
@@ -122,7 +127,7 @@ where
         let helpers_started = AtomicBool::new(threads <= 1);
         let poll = || {
             if !helpers_started.load(Ordering::Relaxed)
-                && round.check_started.elapsed() >= HELPERS_AFTER
+                && round.searches_started.elapsed() >= HELPERS_AFTER
                 && !helpers_started.swap(true, Ordering::Relaxed)
             {
                 for _ in 1..threads {

@@ -106,20 +106,35 @@ const KEYS_NAMED: usize = 8;
 
 /// `key "a"`, `keys "a", "b"`, `keys "a", …, "h" and 3 more`.
 fn key_list<M: Model>(partitions: &[Partition<M>], indices: &[usize]) -> String {
-    let names: Vec<String> = indices
-        .iter()
-        .take(KEYS_NAMED)
-        .map(|&i| match &partitions[i].key {
-            Some(key) => format!("{key:?}"),
-            None => "(no key)".to_string(),
-        })
-        .collect();
-    let more = match indices.len().checked_sub(KEYS_NAMED) {
-        Some(more) if more > 0 => format!(" and {more} more"),
-        _ => String::new(),
-    };
-    let noun = if indices.len() == 1 { "key" } else { "keys" };
-    format!("{noun} {}{more}", names.join(", "))
+    let mut list = String::from(if indices.len() == 1 { "key " } else { "keys " });
+    for (n, &i) in indices.iter().take(KEYS_NAMED).enumerate() {
+        if n > 0 {
+            list.push_str(", ");
+        }
+        match &partitions[i].key {
+            Some(key) => push_quoted(&mut list, key),
+            None => list.push_str("(no key)"),
+        }
+    }
+    if indices.len() > KEYS_NAMED {
+        list.push_str(&format!(" and {} more", indices.len() - KEYS_NAMED));
+    }
+    list
+}
+
+/// Appends `key` as `{key:?}` would, without the cost of escaping keys
+/// that need none (most of them).
+fn push_quoted(out: &mut String, key: &str) {
+    if key
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push('"');
+        out.push_str(key);
+        out.push('"');
+    } else {
+        out.push_str(&format!("{key:?}"));
+    }
 }
 
 /// Why each undecided key is undecided, grouped by reason, and which knob
@@ -279,4 +294,18 @@ fn concurrent_with<I, O>(
     overlapping.sort_by_key(|&i| (ops[i].invoke_at.abs_diff(start), i));
     overlapping.truncate(CONCURRENT_IN_EVIDENCE);
     overlapping
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_quoted;
+
+    #[test]
+    fn keys_are_quoted_as_debug_quotes_them() {
+        for key in ["a", "x y", "q\"", "b\\", "tab\t", "é", "it's", "", "\u{7f}"] {
+            let mut quoted = String::new();
+            push_quoted(&mut quoted, key);
+            assert_eq!(quoted, format!("{key:?}"));
+        }
+    }
 }

@@ -82,7 +82,6 @@ pub(crate) fn check_in_rounds<M>(
     mut jobs: Vec<Job<'_, M>>,
     budget: &Budget,
     deadline: Option<Instant>,
-    check_started: Instant,
 ) -> Checked<M::State>
 where
     M: Model + Send,
@@ -90,6 +89,7 @@ where
     M::Output: Sync,
     M::State: Send,
 {
+    let searches_started = Instant::now();
     let max_states = budget.max_states.clamp(1, HARD_MAX_STATES);
     let mut keys: Vec<KeyResult<M::State>> = (0..jobs.len())
         .map(|_| KeyResult {
@@ -117,7 +117,7 @@ where
             max_memory_bytes: budget.max_memory_bytes,
             deadline,
             threads: budget.max_threads.unwrap_or_else(cores),
-            check_started,
+            searches_started,
         };
         let indices: Vec<usize> = (0..jobs.len()).filter(|&i| live[i]).collect();
         let in_round: Vec<&mut Job<'_, M>> = jobs
@@ -151,8 +151,6 @@ where
             key.outcome = decided;
             live[index] = false;
             live_count -= 1;
-            // A decided key's memo is of no more use.
-            jobs[index].search = None;
         }
         if last || first_failure.is_some() || live_count == 0 {
             return Checked {
