@@ -30,10 +30,12 @@ pub(crate) struct Limits<'a> {
     pub cancelled: &'a (dyn Fn() -> bool + Sync),
 }
 
-/// The passes of a configuration's scan (see [`Search::run`]): operations
-/// that returned, then those whose outcome is unknown.
-const REQUIRED_PASS: u8 = 0;
-const OPTIONAL_PASS: u8 = 1;
+/// The passes of a configuration's scan (see [`Search::run`]): eager
+/// operations, then the others that returned, then those whose outcome is
+/// unknown.
+const EAGER_PASS: u8 = 0;
+const REQUIRED_PASS: u8 = 1;
+const OPTIONAL_PASS: u8 = 2;
 
 /// How many of an operation's refused states to keep for the report.
 const SEEN_STATES_KEPT: usize = 8;
@@ -99,9 +101,6 @@ struct Node {
     /// For a call entry, the pass of the scan that tries its operation;
     /// `RETURN` for return entries (and the head and tail).
     pass: u8,
-    /// For a call entry, whether its operation is eager (see
-    /// [`Search::run`]).
-    eager: bool,
 }
 
 /// [`Node::pass`] of a node that is not a call entry.
@@ -115,8 +114,8 @@ struct EntryList {
 }
 
 impl EntryList {
-    /// `class(op)` gives an operation's pass and whether it is eager.
-    fn new<I, O>(ops: &[SearchOp<I, O>], class: impl Fn(usize) -> (u8, bool)) -> EntryList {
+    /// `pass_of(op)` gives the pass of the scan that tries an operation.
+    fn new<I, O>(ops: &[SearchOp<I, O>], pass_of: impl Fn(usize) -> u8) -> EntryList {
         // (position, returns after calls at equal positions, op, is_call)
         let mut entries: Vec<(u64, u8, u32, bool)> = Vec::with_capacity(ops.len() * 2);
         for (index, op) in ops.iter().enumerate() {
@@ -137,7 +136,6 @@ impl EntryList {
             op: NONE,
             ret: NONE,
             pass: RETURN,
-            eager: false,
         });
         for (i, &(_, _, op, is_call)) in entries.iter().enumerate() {
             let node = (i + 1) as u32;
@@ -146,18 +144,16 @@ impl EntryList {
             } else {
                 ret_of[op as usize] = node;
             }
-            let (pass, eager) = if is_call {
-                class(op as usize)
-            } else {
-                (RETURN, false)
-            };
             nodes.push(Node {
                 prev: node - 1,
                 next: node + 1,
                 op,
                 ret: NONE,
-                pass,
-                eager,
+                pass: if is_call {
+                    pass_of(op as usize)
+                } else {
+                    RETURN
+                },
             });
         }
         nodes.push(Node {
@@ -166,7 +162,6 @@ impl EntryList {
             op: NONE,
             ret: NONE,
             pass: RETURN,
-            eager: false,
         });
         for (op, &call) in call_of.iter().enumerate() {
             nodes[call as usize].ret = ret_of[op];
@@ -237,9 +232,10 @@ pub(crate) struct Search<S> {
     entry: u32,
     /// The pass the scan of the current configuration is in.
     pass: u8,
-    /// The first call entry of the second pass that the first pass has
-    /// skipped in the current configuration (`NONE`: none so far): where the
-    /// second pass starts, and when there is none, it is not needed.
+    /// The first call entries of the second and third passes that the
+    /// first pass met in the current configuration (`NONE`: none): where
+    /// those passes start, and whether they are needed at all.
+    first_required: u32,
     first_optional: u32,
 }
 
@@ -254,15 +250,19 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
     ) -> Search<S> {
         let n = ops.len();
         let words = n.div_ceil(64).max(1);
-        // An operation that returned must be linearized (pass one); one
-        // whose outcome is unknown may be (pass two). One that returned and
-        // never changes the state is eager.
-        let class = |op: usize| match ops[op].completion {
-            Completion::Returned { .. } => (REQUIRED_PASS, model.is_read_only(&ops[op].input)),
-            Completion::Unknown => (OPTIONAL_PASS, false),
+        // An operation that returned must be linearized; one whose outcome
+        // is unknown may be. One that returned and never changes the state
+        // is eager.
+        let pass_of = |op: usize| match ops[op].completion {
+            Completion::Returned { .. } if model.is_read_only(&ops[op].input) => EAGER_PASS,
+            Completion::Returned { .. } => REQUIRED_PASS,
+            Completion::Unknown => OPTIONAL_PASS,
         };
-        let required_left = (0..n).filter(|&op| class(op).0 == REQUIRED_PASS).count() as u32;
-        let list = EntryList::new(ops, class);
+        let list = EntryList::new(ops, pass_of);
+        let required_left = ops
+            .iter()
+            .filter(|op| matches!(op.completion, Completion::Returned { .. }))
+            .count() as u32;
         let entry = list.nodes[HEAD as usize].next;
         Search {
             list,
@@ -277,7 +277,8 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
             longest_prefix: 0,
             steps_until_poll: POLL_EVERY_STEPS,
             entry,
-            pass: REQUIRED_PASS,
+            pass: EAGER_PASS,
+            first_required: NONE,
             first_optional: NONE,
             required_left,
         }
@@ -294,23 +295,29 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
     /// a larger `max_states`; any other result is final. `model` and `ops`
     /// must be the ones the search was made with.
     ///
-    /// The scan of a configuration makes up to two passes over the
-    /// operations real time allows next: the first tries those that
-    /// returned, the second those whose outcome is unknown, which a
-    /// linearization often does without (on Jepsen's etcd histories, full
-    /// of timed-out operations, trying them last cuts the search about
-    /// seventy fold). The order changes which linearization is found first,
-    /// never whether one exists.
+    /// The scan of a configuration makes up to three passes over the
+    /// operations real time allows next (those whose call comes before the
+    /// first return still in the list).
     ///
-    /// An operation that returned and never changes the state (a read, a
-    /// failed cas: an *eager* one) is linearized as soon as the scan meets
-    /// it in a state the model accepts it in, and nothing else is tried in
-    /// its place: if a linearization exists from that configuration, one
+    /// The first looks for an *eager* operation, one that returned and
+    /// never changes the state (a read, a failed cas), that the model
+    /// accepts here, and linearizes it for good: nothing else is tried in
+    /// its place. If a linearization exists from this configuration, one
     /// exists that starts with it (move it to the front: it changes no
     /// state, and real time puts before it only operations already
-    /// linearized, or the scan would have stopped at their return). So
-    /// when what follows it fails, the configuration fails, and the search
-    /// backtracks past it at once.
+    /// linearized, or the scan would have stopped at their return), so
+    /// when what follows it fails, the configuration fails and the search
+    /// backtracks past it at once. Configurations then differ only in
+    /// choices that matter.
+    ///
+    /// The second tries the other operations that returned, one by one;
+    /// the third those whose outcome is unknown, which a linearization
+    /// often does without (on Jepsen's etcd histories, full of timed-out
+    /// operations, trying them last cuts the search about seventy fold).
+    /// The first pass notes where the other two start, so that each walks
+    /// only its part of the list, and neither runs when it has nothing to
+    /// try. The order of the passes changes which linearization is found
+    /// first, never whether one exists.
     pub fn run<M: Model<State = S>>(
         &mut self,
         model: &mut M,
@@ -320,6 +327,7 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
         // The hottest values live in locals while the search runs.
         let mut entry = self.entry;
         let mut pass = self.pass;
+        let mut first_required = self.first_required;
         let mut first_optional = self.first_optional;
         let mut bits_hash = self.bits_hash;
         let mut required_left = self.required_left;
@@ -361,14 +369,26 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
             // While an operation that returned is not linearized, its return
             // entry is in the list ahead of the tail, so `entry` is never the
             // tail here.
-            // Skip to the next call of this pass, or the first return.
+            // Skip to the next call of this pass, or the first return; the
+            // first pass notes where the others will start.
             let mut node = list.nodes[entry as usize];
-            while node.pass != pass && node.pass != RETURN {
-                if first_optional == NONE {
-                    first_optional = entry;
+            if pass == EAGER_PASS {
+                while node.pass != EAGER_PASS && node.pass != RETURN {
+                    if node.pass == REQUIRED_PASS {
+                        if first_required == NONE {
+                            first_required = entry;
+                        }
+                    } else if first_optional == NONE {
+                        first_optional = entry;
+                    }
+                    entry = node.next;
+                    node = list.nodes[entry as usize];
                 }
-                entry = node.next;
-                node = list.nodes[entry as usize];
+            } else {
+                while node.pass != pass && node.pass != RETURN {
+                    entry = node.next;
+                    node = list.nodes[entry as usize];
+                }
             }
             if node.pass != RETURN {
                 let op = node.op as usize;
@@ -389,14 +409,15 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
                         if inserted == Insert::New {
                             let before = std::mem::replace(state, next_state);
                             stack.push((node.op, first_optional, before));
+                            first_required = NONE;
                             first_optional = NONE;
                             longest_prefix = longest_prefix.max(stack.len());
                             list.lift(entry);
-                            if pass == REQUIRED_PASS {
+                            if pass != OPTIONAL_PASS {
                                 required_left -= 1;
                             }
                             entry = list.nodes[HEAD as usize].next;
-                            pass = REQUIRED_PASS;
+                            pass = EAGER_PASS;
                             if memo.len() as u64 >= limits.max_states {
                                 break SearchResult::OutOfStates;
                             }
@@ -411,7 +432,7 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
                         }
                         // Seen before, so it led nowhere; for an eager
                         // operation, neither does this configuration.
-                        if !node.eager {
+                        if pass != EAGER_PASS {
                             entry = node.next;
                             continue;
                         }
@@ -428,9 +449,15 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
                         continue;
                     }
                 }
-            } else if pass == REQUIRED_PASS && first_optional != NONE {
+            } else if pass == EAGER_PASS && first_required != NONE {
+                // No eager operation can be linearized here: try the others
+                // that returned, from the first the scan met.
+                pass = REQUIRED_PASS;
+                entry = first_required;
+                continue;
+            } else if pass != OPTIONAL_PASS && first_optional != NONE {
                 // Nothing that returned can be linearized here: try those
-                // whose outcome is unknown, from the first the scan passed.
+                // whose outcome is unknown.
                 pass = OPTIONAL_PASS;
                 entry = first_optional;
                 continue;
@@ -465,15 +492,15 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
                 let call = list.call_of[index];
                 list.unlift(call);
                 let node = list.nodes[call as usize];
-                if node.pass == REQUIRED_PASS {
+                if node.pass != OPTIONAL_PASS {
                     required_left += 1;
                 }
-                if !node.eager {
-                    break Some((call, node));
+                if node.pass != EAGER_PASS {
+                    break Some(node);
                 }
             };
             match undone {
-                Some((_, node)) => {
+                Some(node) => {
                     pass = node.pass;
                     entry = node.next;
                 }
@@ -490,6 +517,7 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
 
         self.entry = entry;
         self.pass = pass;
+        self.first_required = first_required;
         self.first_optional = first_optional;
         self.bits_hash = bits_hash;
         self.required_left = required_left;
