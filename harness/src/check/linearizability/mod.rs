@@ -49,6 +49,8 @@ mod search;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_plan;
+#[cfg(test)]
 mod tests_rounds;
 
 pub use memo::{FixedHasher, FixedMap, FixedState};
@@ -57,7 +59,7 @@ pub use models::{
     Counter, CounterInput, Kv, KvInput, ModelKind, Queue, QueueInput, Register, RegisterInput,
     UnknownModel,
 };
-pub use rounds::FIRST_ROUND_STATES;
+pub use rounds::{FIRST_ROUND_STATES, ROUND_GROWTH};
 pub use search::{SearchReport, SearchResult, Stuck};
 
 use crate::check::Verdict;
@@ -243,8 +245,13 @@ where
             search: None,
         })
         .collect();
-    let deadline = budget.deadline.map(|d| started + d);
-    let checked = rounds::check_in_rounds(jobs, budget, deadline);
+    let limits = parallel::CheckLimits {
+        ladder: rounds::Ladder::new(budget.max_states.clamp(1, HARD_MAX_STATES)),
+        max_memory_bytes: budget.max_memory_bytes,
+        deadline: budget.deadline.map(|d| started + d),
+        threads: budget.max_threads.unwrap_or_else(parallel::cores),
+    };
+    let checked = parallel::run_plan(jobs, &limits);
     report::verdict(
         &report::Context {
             history,

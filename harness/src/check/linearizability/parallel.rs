@@ -1,20 +1,19 @@
-//! Searching independent partitions at once, one round at a time.
+//! Searching independent partitions at once.
 //!
 //! Partitions (keys) are independent, so a history is linearizable exactly
-//! when each of them is (P-compositionality). In a round, every partition
-//! still undecided is searched on, up to the round's state budget; they are
-//! handed out in key order to at most `available_parallelism` threads, and
-//! each search is kept between rounds so that the next round carries on
-//! where this one stopped. Once a partition fails, the partitions after it
-//! are skipped or stopped: the verdict names the first failing one, and
-//! what those after it found in this round (which depends on the threads)
-//! is never counted. Those before it always finish the round, so which one
-//! is first does not depend on the threads.
+//! when each of them is (P-compositionality). Threads take work from the
+//! [`Plan`] (which partition to search on, and how far) until none is
+//! left; each partition's search is kept between pieces of work so that
+//! the next piece carries on where the last one stopped. A search no longer
+//! needed as far as it was asked (another partition failed earlier) is
+//! stopped. None of this shows in the report: the plan reports only what
+//! does not depend on which thread got where first.
 
 use super::model::{Model, SearchOp};
-use super::search::{Limits, Search, SearchReport, SearchResult};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use super::rounds::{need_packed, Checked, Item, Ladder, Plan};
+use super::search::{Limits, Search, SearchResult};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 /// One partition: its own model value, its operations and, once started,
@@ -25,28 +24,18 @@ pub(crate) struct Job<'a, M: Model> {
     pub search: Option<Search<M::State>>,
 }
 
-/// What one round asks of the searches.
-pub(crate) struct Round {
-    /// Each partition searches on until it has memoised this many states.
-    pub max_states: u64,
+/// The limits every search of one check shares.
+pub(crate) struct CheckLimits {
+    pub ladder: Ladder,
     pub max_memory_bytes: u64,
     pub deadline: Option<Instant>,
     /// Most threads to search with.
     pub threads: usize,
-    /// When the first round started (helper threads start only once the
-    /// searches have run a while).
-    pub searches_started: Instant,
 }
 
-/// A job waiting for a thread, and then its report.
-type Slot<'a, 'j, M> = Mutex<(
-    Option<&'j mut Job<'a, M>>,
-    Option<SearchReport<<M as Model>::State>>,
-)>;
-
 /// Helper threads start only once a check's searches have run this long on
-/// the calling thread. Most checks finish sooner than a thread starts, and on a
-/// busy machine a new thread can wait milliseconds for a core.
+/// the calling thread. Most checks finish sooner than a thread starts, and
+/// on a busy machine a new thread can wait milliseconds for a core.
 const HELPERS_AFTER: Duration = Duration::from_micros(500);
 
 /// The number of threads that can run at once. Asked once per process:
@@ -56,89 +45,126 @@ pub(crate) fn cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// Searches every job on, up to the round's budget; `None` for jobs
-/// skipped or stopped because an earlier one failed.
-pub(crate) fn run_round<'a, M>(
-    jobs: Vec<&mut Job<'a, M>>,
-    round: &Round,
-) -> Vec<Option<SearchReport<M::State>>>
+/// Searches the jobs as the plan says until it has no work left, and
+/// returns what it found.
+pub(crate) fn run_plan<M>(jobs: Vec<Job<'_, M>>, limits: &CheckLimits) -> Checked<M::State>
 where
     M: Model + Send,
     M::Input: Sync,
     M::Output: Sync,
     M::State: Send,
 {
+    let started = Instant::now();
     let count = jobs.len();
-    let threads = round.threads.clamp(1, count.max(1));
-    let first_failure = AtomicUsize::new(usize::MAX);
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Slot<'a, '_, M>> = jobs
-        .into_iter()
-        .map(|job| Mutex::new((Some(job), None)))
-        .collect();
-    let stopped = |index: usize| first_failure.load(Ordering::Relaxed) < index;
+    let threads = limits.threads.clamp(1, count.max(1));
+    let plan = Mutex::new(Plan::new(count, limits.ladder, limits.max_memory_bytes));
+    // Wakes threads waiting for work when a search stops; `waiting` (read
+    // and written under the plan's lock) spares the wake-up call when no
+    // thread waits, as in every check that runs on one thread.
+    let stopped = Condvar::new();
+    let waiting = AtomicUsize::new(0);
+    // The plan's first failure, for searches to read without the lock.
+    let first_failure = AtomicU64::new(u64::MAX);
+    let jobs: Vec<Mutex<Job<'_, M>>> = jobs.into_iter().map(Mutex::new).collect();
+    let lock_plan = || plan.lock().unwrap_or_else(PoisonError::into_inner);
 
-    // Takes jobs in order until none are left. `poll` is called between
-    // jobs and now and then during a search.
-    let work = |poll: &(dyn Fn() + Sync)| loop {
-        let index = next.fetch_add(1, Ordering::Relaxed);
-        let Some(slot) = slots.get(index) else {
-            break;
-        };
-        poll();
-        if stopped(index) {
-            continue;
-        }
-        // Each slot is taken by exactly one thread, so these locks never
-        // wait.
-        let job = slot.lock().unwrap_or_else(PoisonError::into_inner).0.take();
-        let Some(job) = job else { continue };
-        let cancelled = || {
+    // Takes work until the plan has none and nothing runs that could make
+    // more. `poll` is called between pieces of work and now and then
+    // during a search.
+    let work = |thread: usize, poll: &(dyn Fn() + Sync)| {
+        let mut guard = lock_plan();
+        loop {
+            let Some(item) = guard.next(thread) else {
+                if guard.running() == 0 {
+                    break;
+                }
+                waiting.fetch_add(1, Ordering::Relaxed);
+                guard = stopped.wait(guard).unwrap_or_else(PoisonError::into_inner);
+                waiting.fetch_sub(1, Ordering::Relaxed);
+                continue;
+            };
+            drop(guard);
             poll();
-            stopped(index)
-        };
-        let limits = Limits {
-            max_states: round.max_states,
-            max_memory_bytes: round.max_memory_bytes,
-            deadline: round.deadline,
-            cancelled: &cancelled,
-        };
-        let search = job
-            .search
-            .get_or_insert_with(|| Search::new(job.model, job.ops, round.max_memory_bytes));
-        let report = search.run(job.model, job.ops, &limits);
-        // Only a search that ran out of this round's states goes on; the
-        // others free their memory now, for the next partition to reuse.
-        if !matches!(report.result, SearchResult::OutOfStates) {
-            job.search = None;
-        }
-        let report = match report.result {
-            SearchResult::Cancelled => None,
-            SearchResult::NotLinearizable(_) => {
-                first_failure.fetch_min(index, Ordering::Relaxed);
-                Some(report)
+            let (report, paused_bytes) = {
+                // Only the thread holding the item touches its job.
+                let mut job = jobs[item.key]
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                search_item(&mut job, item, limits, &first_failure, poll)
+            };
+            guard = lock_plan();
+            guard.finish(item, report, paused_bytes);
+            first_failure.store(guard.first_failure_packed(), Ordering::Relaxed);
+            if waiting.load(Ordering::Relaxed) > 0 {
+                stopped.notify_all();
             }
-            _ => Some(report),
-        };
-        slot.lock().unwrap_or_else(PoisonError::into_inner).1 = report;
+        }
+        if waiting.load(Ordering::Relaxed) > 0 {
+            stopped.notify_all();
+        }
+        drop(guard);
     };
 
     std::thread::scope(|scope| {
         let helpers_started = AtomicBool::new(threads <= 1);
         let poll = || {
             if !helpers_started.load(Ordering::Relaxed)
-                && round.searches_started.elapsed() >= HELPERS_AFTER
+                && started.elapsed() >= HELPERS_AFTER
                 && !helpers_started.swap(true, Ordering::Relaxed)
             {
-                for _ in 1..threads {
-                    scope.spawn(|| work(&|| {}));
+                for thread in 1..threads {
+                    let work = &work;
+                    scope.spawn(move || work(thread, &|| {}));
                 }
             }
         };
-        work(&poll);
+        work(0, &poll);
     });
-    slots
-        .into_iter()
-        .map(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner).1)
-        .collect()
+    plan.into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .into_checked()
+}
+
+/// Searches one job on to `item.target` states (or until it is no longer
+/// needed that far): the report, and the bytes the search keeps if it may
+/// go on.
+fn search_item<M: Model>(
+    job: &mut Job<'_, M>,
+    item: Item,
+    limits: &CheckLimits,
+    first_failure: &AtomicU64,
+    poll: &(dyn Fn() + Sync),
+) -> (super::search::SearchReport<M::State>, u64) {
+    let cancelled = || {
+        poll();
+        need_packed(
+            limits.ladder,
+            first_failure.load(Ordering::Relaxed),
+            item.key,
+        ) < item.target
+    };
+    let search_limits = Limits {
+        max_states: item.target,
+        max_memory_bytes: limits.max_memory_bytes,
+        deadline: limits.deadline,
+        cancelled: &cancelled,
+    };
+    let Job {
+        model,
+        ops,
+        search: slot,
+    } = job;
+    let search = slot.get_or_insert_with(|| Search::new(*model, ops, limits.max_memory_bytes));
+    let report = search.run(*model, ops, &search_limits);
+    if matches!(
+        report.result,
+        SearchResult::OutOfStates | SearchResult::Cancelled
+    ) {
+        let bytes = search.memory_bytes();
+        (report, bytes)
+    } else {
+        // Decided: free its memory now, for the next search to reuse.
+        *slot = None;
+        (report, 0)
+    }
 }

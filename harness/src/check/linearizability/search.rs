@@ -291,8 +291,9 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
     }
 
     /// Searches on until the search is decided or a limit is reached.
-    /// After [`SearchResult::OutOfStates`] the search may be run again with
-    /// a larger `max_states`; any other result is final. `model` and `ops`
+    /// After [`SearchResult::OutOfStates`] or [`SearchResult::Cancelled`]
+    /// the search may be run again (with a larger `max_states`, or the
+    /// same); any other result is final. `model` and `ops`
     /// must be the ones the search was made with.
     ///
     /// The scan of a configuration makes up to three passes over the
@@ -354,6 +355,10 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
             if steps_until_poll == 0 {
                 steps_until_poll = POLL_EVERY_STEPS;
                 if (limits.cancelled)() {
+                    // Poll again first thing when resumed, so that the
+                    // polls (and the memory checks among them) fall on the
+                    // same steps as in a search that never stopped.
+                    steps_until_poll = 1;
                     break SearchResult::Cancelled;
                 }
                 if limits.deadline.is_some_and(|d| Instant::now() >= d) {

@@ -148,8 +148,10 @@ fn the_first_key_to_fail_at_the_smallest_budget_is_reported() {
     let v = appends_then_impossible_read(Script::default(), "a", 6).check(ModelKind::Kv);
     assert_eq!(v.status, Status::Fail, "{v:?}");
     assert_eq!(v.details["key"], "a");
-    // With one key there are no rounds: it is searched at the full budget.
-    assert_eq!(v.details["found_within_states"], DEFAULT_MAX_STATES);
+    assert_eq!(
+        v.details["found_within_states"],
+        ROUND_GROWTH * FIRST_ROUND_STATES
+    );
 
     let script = stale_read(appends_then_impossible_read(Script::default(), "a", 6), "z");
     let script = appends_then_impossible_read(script, "b", 7);
@@ -158,7 +160,10 @@ fn the_first_key_to_fail_at_the_smallest_budget_is_reported() {
     let script = appends_then_impossible_read(Script::default(), "a", 6);
     let v = appends_then_impossible_read(script, "b", 7).check(ModelKind::Kv);
     assert_eq!(v.details["key"], "a", "{}", v.summary);
-    assert_eq!(v.details["found_within_states"], 2 * FIRST_ROUND_STATES);
+    assert_eq!(
+        v.details["found_within_states"],
+        ROUND_GROWTH * FIRST_ROUND_STATES
+    );
     assert_eq!(undecided_keys(&v), ["b"]);
 }
 
@@ -196,7 +201,10 @@ fn the_verdict_is_the_same_whatever_the_threads() {
     }
     let v = check(&history, ModelKind::Kv, &Budget::default());
     assert_eq!(v.details["key"], "d", "{}", v.summary);
-    assert_eq!(v.details["found_within_states"], 2 * FIRST_ROUND_STATES);
+    assert_eq!(
+        v.details["found_within_states"],
+        ROUND_GROWTH * FIRST_ROUND_STATES
+    );
     // "c" and "h" were decided in the first round; "i" was stopped when
     // "d" failed, and counts as it stood after the first round.
     assert_eq!(undecided_keys(&v), ["a", "b", "e", "f", "g", "i"]);
@@ -249,6 +257,52 @@ fn budgets_are_validated_with_the_knob_named() {
         "{}",
         err.1
     );
+}
+
+#[test]
+fn a_search_stopped_from_outside_ends_as_one_that_never_stopped() {
+    // Long enough (about 13,700 states) for many polls; cancelled at every
+    // other poll, resumed each time with the same budget.
+    let script = appends_then_impossible_read(Script::default(), "a", 7);
+    let operations = script.history.operations().unwrap_or_default();
+    let Ok(mut partitions) = partition(&operations, &Kv::for_key) else {
+        panic!("one key");
+    };
+    let p = &mut partitions[0];
+    let polls = std::cell::Cell::new(0u64);
+    let flip = std::sync::atomic::AtomicBool::new(false);
+    let cancel_every_other = || !flip.fetch_xor(true, std::sync::atomic::Ordering::Relaxed);
+    let never = || false;
+    let straight = search(
+        &mut p.model,
+        &p.ops,
+        &Limits {
+            max_states: DEFAULT_MAX_STATES,
+            max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
+            deadline: None,
+            cancelled: &never,
+        },
+    );
+    assert!(matches!(straight.result, SearchResult::NotLinearizable(_)));
+    let mut stopped = Search::new(&mut p.model, &p.ops, DEFAULT_MAX_MEMORY_BYTES);
+    let resumed = loop {
+        let report = stopped.run(
+            &mut p.model,
+            &p.ops,
+            &Limits {
+                max_states: DEFAULT_MAX_STATES,
+                max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
+                deadline: None,
+                cancelled: &cancel_every_other,
+            },
+        );
+        if report.result != SearchResult::Cancelled {
+            break report;
+        }
+        polls.set(polls.get() + 1);
+    };
+    assert!(polls.get() > 2, "stopped only {} times", polls.get());
+    assert_eq!(resumed, straight);
 }
 
 proptest! {
