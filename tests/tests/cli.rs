@@ -260,3 +260,49 @@ fn check_history_gives_every_shared_history_its_expected_verdict() {
     let bad = chaos(&["check-history", "--model", "graph", "x"]);
     assert_eq!(code(&bad), 2);
 }
+
+#[test]
+fn check_history_budgets_are_flags_and_partial_checks_say_so() {
+    let (file, _) = shared_histories("kv")
+        .into_iter()
+        .find(|(f, _)| f.ends_with("c10-ok.txt"))
+        .expect("c10-ok.txt in the shared kv histories");
+    let out = chaos(&["check-history", "--model", "kv", "--max-states", "5", &file]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with(&format!("{file} unknown (")), "{text}");
+    assert!(
+        text.contains("keys undecided: could not decide keys \"0\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("raise max_states ([invariants.linearizable] max_states in a scenario, --max-states for check-history)"),
+        "{text}"
+    );
+    let out = chaos(&[
+        "check-history",
+        "--model",
+        "kv",
+        "--max-memory-bytes",
+        "100000000",
+        &file,
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+
+    for (flag, value, message) in [
+        (
+            "--max-states",
+            "0",
+            "--max-states: expected a number of states per key from 1 to",
+        ),
+        (
+            "--max-memory-bytes",
+            "1000",
+            "--max-memory-bytes: expected a number of bytes per key of at least 1048576",
+        ),
+    ] {
+        let out = chaos(&["check-history", "--model", "kv", flag, value, &file]);
+        assert_eq!(code(&out), 2);
+        assert!(stderr(&out).contains(message), "{}", stderr(&out));
+    }
+}

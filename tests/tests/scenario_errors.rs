@@ -284,3 +284,52 @@ fn random_clock_drift_range_reversed() {
         "expected rates [low, high] within [-1, 10], found [0.5, -0.5]",
     );
 }
+
+/// `VALID` with an `[invariants.linearizable]` table holding `rest`
+/// (from line 16 on).
+fn with_linearizable(rest: &str) -> String {
+    format!("{VALID}\n[invariants.linearizable]\nmodel = \"register\"\n{rest}\n")
+}
+
+#[test]
+fn linearizability_budgets_are_valid_with_their_keys() {
+    let text = with_linearizable("max_states = 100000\nmax_memory_bytes = 67108864");
+    let (code, err, _) = check_text("lin-budgets", &text);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn linearizability_state_budget_out_of_range() {
+    assert_error(
+        "lin-states",
+        &with_linearizable("max_states = 0"),
+        16,
+        "invariants.linearizable.max_states",
+        "expected a number of states per key from 1 to 2147483647, found 0",
+    );
+}
+
+#[test]
+fn linearizability_memory_budget_too_small_or_negative() {
+    assert_error(
+        "lin-memory",
+        &with_linearizable("max_states = 10\nmax_memory_bytes = 512"),
+        17,
+        "invariants.linearizable.max_memory_bytes",
+        "expected a number of bytes per key of at least 1048576 (1 MiB), found 512",
+    );
+    assert_error(
+        "lin-memory-negative",
+        &with_linearizable("max_memory_bytes = -1"),
+        16,
+        "invariants.linearizable.max_memory_bytes",
+        "invalid value: integer `-1`, expected u64",
+    );
+    assert_error(
+        "lin-memory-typo",
+        &with_linearizable("max_memory = 5"),
+        16,
+        "invariants.linearizable.max_memory",
+        "unknown field `max_memory`",
+    );
+}

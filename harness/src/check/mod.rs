@@ -114,10 +114,18 @@ fn check_linearizable(
     let Ok(model) = spec.model.parse::<linearizability::ModelKind>() else {
         return Verdict::unknown("linearizable", format!("unknown model {}", spec.model));
     };
-    let mut budget = linearizability::Budget::default();
-    if let Some(states) = spec.max_states {
-        budget.max_states = states;
-    }
+    // Validation rejected bad limits before the run; this is for specs
+    // built without it.
+    let budget = match linearizability::Budget::with_limits(spec.max_states, spec.max_memory_bytes)
+    {
+        Ok(budget) => budget,
+        Err((knob, message)) => {
+            return Verdict::unknown(
+                linearizability::INVARIANT,
+                format!("invariants.linearizable.{knob}: {message}"),
+            )
+        }
+    };
     linearizability::check(history, model, &budget)
 }
 

@@ -71,9 +71,14 @@ pub(super) enum Command {
         /// transactional one (list-append or rw-register).
         #[arg(long)]
         model: String,
-        /// Most memoised search states per key before answering unknown.
+        /// Most memoised search states per key before answering unknown
+        /// (default 4000000).
         #[arg(long)]
         max_states: Option<u64>,
+        /// Most bytes one key's search may hold before answering unknown
+        /// (default 536870912, 512 MiB).
+        #[arg(long)]
+        max_memory_bytes: Option<u64>,
         #[command(flatten)]
         txn: super::txn_history::TxnCheckArgs,
         #[arg(required = true)]

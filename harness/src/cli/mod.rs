@@ -84,18 +84,19 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
         Command::CheckHistory {
             model,
             max_states,
+            max_memory_bytes,
             txn,
             files,
         } => match model.parse() {
-            Ok(_) if max_states.is_some() => Err(
-                "--max-states is for the linearizability models (register, kv, counter, queue)"
+            Ok(_) if max_states.is_some() || max_memory_bytes.is_some() => Err(
+                "--max-states and --max-memory-bytes are for the linearizability models (register, kv, counter, queue)"
                     .into(),
             ),
             Ok(txn_model) => txn_history::check_txn_history(txn_model, &txn, &files),
             Err(_) if txn.is_set() => Err(
                 "--consistency, --max-txns, --max-edges and --max-search-steps are for list-append and rw-register".into(),
             ),
-            Err(_) => tools::check_history(&model, max_states, &files),
+            Err(_) => tools::check_history(&model, max_states, max_memory_bytes, &files),
         },
         Command::Replay {
             scenario,

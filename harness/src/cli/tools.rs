@@ -46,19 +46,20 @@ pub(super) fn check(registry: &Registry, files: &[PathBuf]) -> Result<u8, String
 pub(super) fn check_history(
     model: &str,
     max_states: Option<u64>,
+    max_memory_bytes: Option<u64>,
     files: &[PathBuf],
 ) -> Result<u8, String> {
     use crate::check::linearizability::{check_history_text, Budget, ModelKind};
+    use std::io::Write;
     let model: ModelKind = model.parse().map_err(|_| {
         format!(
             "unknown model \"{model}\": expected one of {}",
             crate::check::linearizability_model_names().join(", ")
         )
     })?;
-    let mut budget = Budget::default();
-    if let Some(states) = max_states {
-        budget.max_states = states;
-    }
+    let budget = Budget::with_limits(max_states, max_memory_bytes)
+        .map_err(|(knob, message)| format!("--{}: {message}", knob.replace('_', "-")))?;
+    let mut out = std::io::stdout().lock();
     let mut worst = EXIT_PASS;
     for file in files {
         let text = std::fs::read_to_string(file)
@@ -72,8 +73,8 @@ pub(super) fn check_history(
             Status::Fail => "not-linearizable",
             Status::Unknown => "unknown",
         };
-        println!(
-            "{} {word} ({:.1} ms): {}",
+        let mut text = format!(
+            "{} {word} ({:.1} ms): {}\n",
             file.display(),
             elapsed.as_secs_f64() * 1e3,
             verdict.summary
@@ -81,11 +82,16 @@ pub(super) fn check_history(
         if verdict.status != Status::Pass {
             worst = EXIT_FAIL;
             if let Some(expected) = &verdict.expected {
-                println!("  expected: {expected}");
+                text.push_str(&format!("  expected: {expected}\n"));
             }
             for event in &verdict.evidence {
-                println!("  {}", crate::history::jepsen::write_edn_event(event));
+                let event = crate::history::jepsen::write_edn_event(event);
+                text.push_str(&format!("  {event}\n"));
             }
+        }
+        // A closed pipe (`| head`) ends the output, not the process.
+        if out.write_all(text.as_bytes()).is_err() {
+            break;
         }
     }
     Ok(worst)

@@ -176,6 +176,7 @@ impl ScenarioBuilder {
         self.scenario.invariants.linearizable = Some(LinearizableSpec {
             model: model.into(),
             max_states: None,
+            max_memory_bytes: None,
         });
         self
     }

@@ -145,9 +145,54 @@ impl Default for AvailabilitySpec {
 pub struct LinearizableSpec {
     /// One of [`LINEARIZABLE_MODELS`].
     pub model: String,
-    /// Search budget (memoised states); the checker's default if unset.
+    /// Most search states memoised per key before the verdict is
+    /// `unknown`; the checker's default (4,000,000) if unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_states: Option<u64>,
+    /// Most bytes one key's search may hold before the verdict is
+    /// `unknown`; the checker's default (512 MiB) if unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_memory_bytes: Option<u64>,
+}
+
+/// The largest `max_states` a user may set: the checker's memo addresses
+/// entries with `u32`s.
+pub const LINEARIZABLE_HARD_MAX_STATES: u64 = (u32::MAX / 2) as u64;
+
+/// The smallest `max_memory_bytes` a user may set (1 MiB): less than that
+/// decides nothing but the smallest histories, and is more likely a unit
+/// mistake (`512` meant as MiB) than an intent.
+pub const LINEARIZABLE_MIN_MAX_MEMORY_BYTES: u64 = 1 << 20;
+
+/// What is wrong with the linearizability budgets a user set, if anything:
+/// the limit's name (`max_states`, `max_memory_bytes`) and what it must be.
+/// Scenario validation and `check-history`'s flags both ask this (the
+/// checker's `Budget::with_limits`), so the two accept the same values.
+pub fn linearizable_budget_error(
+    max_states: Option<u64>,
+    max_memory_bytes: Option<u64>,
+) -> Option<(&'static str, String)> {
+    if let Some(states) = max_states {
+        if !(1..=LINEARIZABLE_HARD_MAX_STATES).contains(&states) {
+            return Some((
+                "max_states",
+                format!(
+                    "expected a number of states per key from 1 to {LINEARIZABLE_HARD_MAX_STATES}, found {states}"
+                ),
+            ));
+        }
+    }
+    if let Some(bytes) = max_memory_bytes {
+        if bytes < LINEARIZABLE_MIN_MAX_MEMORY_BYTES {
+            return Some((
+                "max_memory_bytes",
+                format!(
+                    "expected a number of bytes per key of at least {LINEARIZABLE_MIN_MAX_MEMORY_BYTES} (1 MiB), found {bytes}"
+                ),
+            ));
+        }
+    }
+    None
 }
 
 /// The models `[invariants.linearizable] model = "..."` accepts, in the

@@ -32,8 +32,9 @@ pub use faults::{
     MIN_CLOCK_DRIFT_RATE,
 };
 pub use invariants::{
-    AvailabilitySpec, ConvergenceSpec, CoverageRequirement, DurabilitySpec, InvariantsSpec,
-    JobsSpec, LinearizableSpec, DEFAULT_MAX_PROCESSING_DELAY, LINEARIZABLE_MODELS,
+    linearizable_budget_error, AvailabilitySpec, ConvergenceSpec, CoverageRequirement,
+    DurabilitySpec, InvariantsSpec, JobsSpec, LinearizableSpec, DEFAULT_MAX_PROCESSING_DELAY,
+    LINEARIZABLE_HARD_MAX_STATES, LINEARIZABLE_MIN_MAX_MEMORY_BYTES, LINEARIZABLE_MODELS,
 };
 pub use overrides::apply_overrides;
 pub use parse::{load_file, parse_str, path_to_string};

@@ -2,12 +2,16 @@
 //! at one instant between its invocation and its completion, in an order
 //! that a single sequential copy of the object (the [`Model`]) allows?
 //!
-//! **Failure model.** An `ok` operation took effect in its interval. A
-//! `fail` operation certainly did not, so it is dropped. An `info`
-//! operation, and one that never completed, may have taken effect at any
-//! instant after its invocation, or never: its completion is at infinity
-//! and linearizing it is optional. A read with an unknown outcome
-//! constrains nothing and is dropped. Real-time order is the order of
+//! **Failure model.** An `ok` operation took effect in its interval. An
+//! `info` operation, and one that never completed, may have taken effect
+//! at any instant after its invocation, or never: its completion is at
+//! infinity and linearizing it is optional. A read with an unknown outcome
+//! constrains nothing and is dropped. A `fail` operation certainly did not
+//! take effect, so it is dropped, unless the system answered it (no
+//! `error`) and the answer says something: a `cas` that failed its
+//! comparison read, at one instant in its interval, a value other than the
+//! one it expected, and is checked as such a read (see
+//! [`HistoryModel::translate_failed`]). Real-time order is the order of
 //! events in the history (times are not consulted).
 //!
 //! **Algorithm.** Wing & Gong's search with Lowe's memoisation (see
@@ -16,34 +20,46 @@
 //! configuration already explored, in a table with a fixed hasher so that
 //! the search order and the verdict are the same on every run. Independent
 //! keys are checked apart and in parallel (P-compositionality: a history is
-//! linearizable exactly when each key's sub-history is).
+//! linearizable exactly when each key's sub-history is), in rounds of a
+//! growing per-key state budget (see [`rounds`]), so that a key that fails
+//! quickly is found whatever the other keys cost, and the same key is
+//! reported every time.
 //!
 //! **Budget.** Each key's search may memoise at most
 //! [`Budget::max_states`] configurations within [`Budget::max_memory_bytes`];
-//! running out gives `unknown`, never `pass`. An optional wall-clock
-//! deadline exists for interactive use; verdicts that hit it are not
-//! reproducible, which is why it is off by default.
+//! running out gives `unknown`, never `pass`, and the verdict names every
+//! key left undecided. Scenarios set both in `[invariants.linearizable]`,
+//! `check-history` with `--max-states` and `--max-memory-bytes`. An
+//! optional wall-clock deadline exists for interactive use; verdicts that
+//! hit it are not reproducible, which is why it is off by default.
 //!
 //! **Verdict.** On failure: the key, the operation the deepest attempt
-//! could not linearize, what it should have seen, and as evidence the
-//! events of that operation, of the last operations linearized before it
-//! and of the operations concurrent with it.
+//! could not linearize, what it should have seen, as evidence the events
+//! of that operation, of the last operations linearized before it and of
+//! the operations concurrent with it, and the keys still undecided when
+//! the check stopped.
 
 mod memo;
 mod model;
 mod models;
 mod parallel;
 mod report;
+mod rounds;
 mod search;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_plan;
+#[cfg(test)]
+mod tests_rounds;
 
 pub use memo::{FixedHasher, FixedMap, FixedState};
-pub use model::{Completion, HistoryModel, Model, SearchOp};
+pub use model::{Completion, HistoryModel, Model, Observed, SearchOp};
 pub use models::{
     Counter, CounterInput, Kv, KvInput, ModelKind, Queue, QueueInput, Register, RegisterInput,
     UnknownModel,
 };
+pub use rounds::{FIRST_ROUND_STATES, ROUND_GROWTH};
 pub use search::{SearchReport, SearchResult, Stuck};
 
 use crate::check::Verdict;
@@ -59,17 +75,31 @@ pub const INVARIANT: &str = "linearizable";
 /// core, a few hundred MB at most for wide histories.
 pub const DEFAULT_MAX_STATES: u64 = 4_000_000;
 
-/// Default [`Budget::max_memory_bytes`].
+/// Default [`Budget::max_memory_bytes`] (512 MiB).
 pub const DEFAULT_MAX_MEMORY_BYTES: u64 = 512 << 20;
 
-/// The memo addresses entries with `u32`s; no budget goes beyond this.
-const HARD_MAX_STATES: u64 = (u32::MAX / 2) as u64;
+/// The largest and smallest budgets a user may set: scenario validation
+/// owns the bounds (it runs below the checker).
+pub use crate::scenario::{
+    LINEARIZABLE_HARD_MAX_STATES as HARD_MAX_STATES,
+    LINEARIZABLE_MIN_MAX_MEMORY_BYTES as MIN_MAX_MEMORY_BYTES,
+};
+
+/// How to raise the state budget, for messages.
+pub const RAISE_MAX_STATES: &str =
+    "raise max_states ([invariants.linearizable] max_states in a scenario, --max-states for check-history)";
+
+/// How to raise the memory budget, for messages.
+pub const RAISE_MAX_MEMORY_BYTES: &str =
+    "raise max_memory_bytes ([invariants.linearizable] max_memory_bytes in a scenario, --max-memory-bytes for check-history)";
 
 /// How much searching one check may do before answering `unknown`.
 ///
 /// Both limits apply to each partition (key) separately, so whether a key
-/// fits does not depend on the other keys or on how many run at once; at
-/// most `available_parallelism` partitions are searched at a time.
+/// fits does not depend on the other keys or on how many run at once. At
+/// most `available_parallelism` partitions are searched at a time, and the
+/// searches kept between rounds hold about one key's memory budget at most
+/// together (see [`rounds`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Budget {
     /// Most configurations one partition's search may memoise. Work is
@@ -84,6 +114,33 @@ pub struct Budget {
     /// Wall-clock limit for the whole check. Off by default: a verdict that
     /// depends on the wall clock is not reproducible.
     pub deadline: Option<Duration>,
+    /// Most threads one check uses at once; `None` for one per core. The
+    /// verdict is the same whatever it is.
+    pub max_threads: Option<usize>,
+}
+
+impl Budget {
+    /// The default budget with the limits a user set (`None` keeps the
+    /// default), or an error naming the limit (`max_states`,
+    /// `max_memory_bytes`) and what it must be.
+    pub fn with_limits(
+        max_states: Option<u64>,
+        max_memory_bytes: Option<u64>,
+    ) -> Result<Budget, (&'static str, String)> {
+        if let Some(error) =
+            crate::scenario::linearizable_budget_error(max_states, max_memory_bytes)
+        {
+            return Err(error);
+        }
+        let mut budget = Budget::default();
+        if let Some(states) = max_states {
+            budget.max_states = states;
+        }
+        if let Some(bytes) = max_memory_bytes {
+            budget.max_memory_bytes = bytes;
+        }
+        Ok(budget)
+    }
 }
 
 impl Default for Budget {
@@ -92,6 +149,7 @@ impl Default for Budget {
             max_states: DEFAULT_MAX_STATES,
             max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
             deadline: None,
+            max_threads: None,
         }
     }
 }
@@ -143,8 +201,9 @@ where
         return Verdict::unknown(
             INVARIANT,
             format!(
-                "the history is truncated ({} events were dropped), so linearizability cannot be decided; raise the history limit",
-                history.dropped_events
+                "the history is truncated ({} events were dropped), so linearizability cannot be decided; raise the history limit (RunOptions::history_limit, default {} events)",
+                history.dropped_events,
+                crate::history::DEFAULT_HISTORY_LIMIT
             ),
         );
     }
@@ -171,10 +230,16 @@ where
         .map(|p| parallel::Job {
             model: &mut p.model,
             ops: &p.ops,
+            search: None,
         })
         .collect();
-    let deadline = budget.deadline.map(|d| started + d);
-    let reports = parallel::run_all(jobs, budget, deadline);
+    let limits = parallel::CheckLimits {
+        ladder: rounds::Ladder::new(budget.max_states.clamp(1, HARD_MAX_STATES)),
+        max_memory_bytes: budget.max_memory_bytes,
+        deadline: budget.deadline.map(|d| started + d),
+        threads: budget.max_threads.unwrap_or_else(parallel::cores),
+    };
+    let checked = parallel::run_plan(jobs, &limits);
     report::verdict(
         &report::Context {
             history,
@@ -183,7 +248,7 @@ where
             budget,
         },
         &partitions,
-        &reports,
+        &checked,
     )
 }
 
@@ -197,7 +262,9 @@ where
 {
     let mut by_key: BTreeMap<Option<&str>, Partition<M>> = BTreeMap::new();
     for (index, op) in operations.iter().enumerate() {
-        if op.outcome == Outcome::Fail {
+        // A failure with an error (a timeout, a refused connection) says
+        // only that the operation did not happen.
+        if op.outcome == Outcome::Fail && !op.answered() {
             continue;
         }
         let key = op.key.as_deref();
@@ -207,12 +274,22 @@ where
             ops: Vec::new(),
             origin: Vec::new(),
         });
-        let (input, output) = partition.model.translate(op).map_err(|m| (index, m))?;
+        let translated = if op.outcome == Outcome::Fail {
+            match partition.model.translate_failed(op) {
+                None => continue,
+                Some(observed) => observed.map(|(input, output)| (input, Some(output))),
+            }
+        } else {
+            partition.model.translate(op)
+        };
+        let (input, output) = translated.map_err(|m| (index, m))?;
         let completion = match (output, op.complete_index) {
-            (Some(output), Some(at)) if op.outcome == Outcome::Ok => model::Completion::Returned {
-                at: at as u64,
-                output,
-            },
+            (Some(output), Some(at)) if op.outcome != Outcome::Info => {
+                model::Completion::Returned {
+                    at: at as u64,
+                    output,
+                }
+            }
             _ => {
                 if partition.model.is_read_only(&input) {
                     continue;
@@ -248,8 +325,13 @@ where
         .collect();
     let filtered: Vec<SearchOp<M::Input, M::Output>> =
         kept.iter().map(|&i| ops[i].clone()).collect();
-    let deadline = budget.deadline.map(|d| Instant::now() + d);
-    let mut report = parallel::search_one(model, &filtered, budget, deadline, &|| false);
+    let limits = search::Limits {
+        max_states: budget.max_states.clamp(1, HARD_MAX_STATES),
+        max_memory_bytes: budget.max_memory_bytes,
+        deadline: budget.deadline.map(|d| Instant::now() + d),
+        cancelled: &|| false,
+    };
+    let mut report = search::search(model, &filtered, &limits);
     match &mut report.result {
         SearchResult::Linearizable { order } => {
             for op in order.iter_mut() {

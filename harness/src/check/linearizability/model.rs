@@ -71,10 +71,29 @@ pub trait Model {
 pub trait HistoryModel: Model {
     /// Translates one operation into the model's input and, when
     /// `op.outcome` is `ok`, its output (`None` otherwise). An error says
-    /// why the operation does not fit the model. `fail` operations are
-    /// never passed in: they did not happen.
+    /// why the operation does not fit the model. `fail` operations go to
+    /// [`HistoryModel::translate_failed`] instead.
     fn translate(&mut self, op: &Operation) -> Result<(Self::Input, Option<Self::Output>), String>;
+
+    /// A `fail` operation that the system answered (it carries no
+    /// `error`): it did not take effect, but its answer may still show
+    /// something about the state, at one instant between its invocation
+    /// and its completion. A `cas` that failed its comparison saw a value
+    /// other than the one it expected. Return the input and output of that
+    /// observation, an operation the search must linearize and whose step
+    /// leaves the state as it is (and which [`Model::is_read_only`] calls
+    /// read-only), or `None` when the failure shows nothing (the default:
+    /// the operation is dropped). Failures with an error are never passed
+    /// in: they only say that the operation did not happen.
+    fn translate_failed(&mut self, _op: &Operation) -> Observed<Self> {
+        None
+    }
 }
+
+/// What a failed operation showed, for [`HistoryModel::translate_failed`]:
+/// nothing (`None`), or the input and output of an observation, or why the
+/// operation does not fit the model.
+pub type Observed<M> = Option<Result<(<M as Model>::Input, <M as Model>::Output), String>>;
 
 /// How an operation ended, as the search sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,50 +1,53 @@
-//! Checking independent partitions at once.
+//! Searching independent partitions at once.
 //!
 //! Partitions (keys) are independent, so a history is linearizable exactly
-//! when each of them is (P-compositionality). They are handed out in order
-//! to at most `available_parallelism` threads. Once one fails, partitions
-//! after it are skipped or cancelled; partitions before it always run to
-//! the end, so the report (which names the first failing partition and
-//! counts the work up to it) is the same whatever the threads did.
+//! when each of them is (P-compositionality). Threads take work from the
+//! [`Plan`] (which partition to search on, and how far) until none is
+//! left; each partition's search is kept between pieces of work so that
+//! the next piece carries on where the last one stopped. A search no longer
+//! needed as far as it was asked (another partition failed earlier) is
+//! stopped. None of this shows in the report: the plan reports only what
+//! does not depend on which thread got where first.
 
 use super::model::{Model, SearchOp};
-use super::search::{search, Limits, SearchReport, SearchResult};
-use super::Budget;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use super::rounds::{need_packed, Checked, Item, Ladder, Plan};
+use super::search::{Limits, Search, SearchResult};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-/// One partition to search: its own model value and its operations.
+/// One partition: its own model value, its operations and, once started,
+/// its search.
 pub(crate) struct Job<'a, M: Model> {
     pub model: &'a mut M,
     pub ops: &'a [SearchOp<M::Input, M::Output>],
+    pub search: Option<Search<M::State>>,
 }
 
-/// A job waiting for a thread, and then its report.
-type Slot<'a, M> = Mutex<(
-    Option<Job<'a, M>>,
-    Option<SearchReport<<M as Model>::State>>,
-)>;
+/// The limits every search of one check shares.
+pub(crate) struct CheckLimits {
+    pub ladder: Ladder,
+    pub max_memory_bytes: u64,
+    pub deadline: Option<Instant>,
+    /// Most threads to search with.
+    pub threads: usize,
+}
 
-/// Helper threads start only once a check has run this long on the
-/// calling thread. Most checks finish sooner than a thread starts, and on a
-/// busy machine a new thread can wait milliseconds for a core.
+/// Helper threads start only once a check's searches have run this long on
+/// the calling thread. Most checks finish sooner than a thread starts, and
+/// on a busy machine a new thread can wait milliseconds for a core.
 const HELPERS_AFTER: Duration = Duration::from_micros(500);
 
 /// The number of threads that can run at once. Asked once per process:
 /// the answer comes from cgroup files and costs more than a small check.
-fn cores() -> usize {
+pub(crate) fn cores() -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// Searches every job; `None` for jobs skipped or cancelled because an
-/// earlier one failed.
-pub(crate) fn run_all<M>(
-    jobs: Vec<Job<'_, M>>,
-    budget: &Budget,
-    deadline: Option<Instant>,
-) -> Vec<Option<SearchReport<M::State>>>
+/// Searches the jobs as the plan says until it has no work left, and
+/// returns what it found.
+pub(crate) fn run_plan<M>(jobs: Vec<Job<'_, M>>, limits: &CheckLimits) -> Checked<M::State>
 where
     M: Model + Send,
     M::Input: Sync,
@@ -53,45 +56,53 @@ where
 {
     let started = Instant::now();
     let count = jobs.len();
-    let threads = if count > 1 { cores().min(count) } else { 1 };
-    let first_failure = AtomicUsize::new(usize::MAX);
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Slot<'_, M>> = jobs
-        .into_iter()
-        .map(|job| Mutex::new((Some(job), None)))
-        .collect();
+    let threads = limits.threads.clamp(1, count.max(1));
+    let plan = Mutex::new(Plan::new(count, limits.ladder, limits.max_memory_bytes));
+    // Wakes threads waiting for work when a search stops; `waiting` (read
+    // and written under the plan's lock) spares the wake-up call when no
+    // thread waits, as in every check that runs on one thread.
+    let stopped = Condvar::new();
+    let waiting = AtomicUsize::new(0);
+    // The plan's first failure, for searches to read without the lock.
+    let first_failure = AtomicU64::new(u64::MAX);
+    let jobs: Vec<Mutex<Job<'_, M>>> = jobs.into_iter().map(Mutex::new).collect();
+    let lock_plan = || plan.lock().unwrap_or_else(PoisonError::into_inner);
 
-    // Takes jobs in order until none are left. `poll` is called between
-    // jobs and now and then during a search.
-    let work = |poll: &(dyn Fn() + Sync)| {
+    // Takes work until the plan has none and nothing runs that could make
+    // more. `poll` is called between pieces of work and now and then
+    // during a search.
+    let work = |thread: usize, poll: &(dyn Fn() + Sync)| {
+        let mut guard = lock_plan();
         loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(slot) = slots.get(index) else {
-                break;
-            };
-            poll();
-            if first_failure.load(Ordering::Relaxed) < index {
-                continue;
-            }
-            // Each slot is taken by exactly one thread, so these locks
-            // never wait.
-            let job = slot.lock().unwrap_or_else(PoisonError::into_inner).0.take();
-            let Some(job) = job else { continue };
-            let cancelled = || {
-                poll();
-                first_failure.load(Ordering::Relaxed) < index
-            };
-            let report = search_one(job.model, job.ops, budget, deadline, &cancelled);
-            let report = match report.result {
-                SearchResult::Cancelled => None,
-                SearchResult::NotLinearizable(_) => {
-                    first_failure.fetch_min(index, Ordering::Relaxed);
-                    Some(report)
+            let Some(item) = guard.next(thread) else {
+                if guard.running() == 0 {
+                    break;
                 }
-                _ => Some(report),
+                waiting.fetch_add(1, Ordering::Relaxed);
+                guard = stopped.wait(guard).unwrap_or_else(PoisonError::into_inner);
+                waiting.fetch_sub(1, Ordering::Relaxed);
+                continue;
             };
-            slot.lock().unwrap_or_else(PoisonError::into_inner).1 = report;
+            drop(guard);
+            poll();
+            let (report, paused_bytes) = {
+                // Only the thread holding the item touches its job.
+                let mut job = jobs[item.key]
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                search_item(&mut job, item, limits, &first_failure, poll)
+            };
+            guard = lock_plan();
+            guard.finish(item, report, paused_bytes);
+            first_failure.store(guard.first_failure_packed(), Ordering::Relaxed);
+            if waiting.load(Ordering::Relaxed) > 0 {
+                stopped.notify_all();
+            }
         }
+        if waiting.load(Ordering::Relaxed) > 0 {
+            stopped.notify_all();
+        }
+        drop(guard);
     };
 
     std::thread::scope(|scope| {
@@ -101,32 +112,59 @@ where
                 && started.elapsed() >= HELPERS_AFTER
                 && !helpers_started.swap(true, Ordering::Relaxed)
             {
-                for _ in 1..threads {
-                    scope.spawn(|| work(&|| {}));
+                for thread in 1..threads {
+                    let work = &work;
+                    scope.spawn(move || work(thread, &|| {}));
                 }
             }
         };
-        work(&poll);
+        work(0, &poll);
     });
-    slots
-        .into_iter()
-        .map(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner).1)
-        .collect()
+    plan.into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .into_checked()
 }
 
-/// Searches one partition within the budget.
-pub(crate) fn search_one<M: Model>(
-    model: &mut M,
-    ops: &[SearchOp<M::Input, M::Output>],
-    budget: &Budget,
-    deadline: Option<Instant>,
-    cancelled: &(dyn Fn() -> bool + Sync),
-) -> SearchReport<M::State> {
-    let limits = Limits {
-        max_states: budget.max_states.min(super::HARD_MAX_STATES),
-        max_memory_bytes: budget.max_memory_bytes,
-        deadline,
-        cancelled,
+/// Searches one job on to `item.target` states (or until it is no longer
+/// needed that far): the report, and the bytes the search keeps if it may
+/// go on.
+fn search_item<M: Model>(
+    job: &mut Job<'_, M>,
+    item: Item,
+    limits: &CheckLimits,
+    first_failure: &AtomicU64,
+    poll: &(dyn Fn() + Sync),
+) -> (super::search::SearchReport<M::State>, u64) {
+    let cancelled = || {
+        poll();
+        need_packed(
+            limits.ladder,
+            first_failure.load(Ordering::Relaxed),
+            item.key,
+        ) < item.target
     };
-    search(model, ops, &limits)
+    let search_limits = Limits {
+        max_states: item.target,
+        max_memory_bytes: limits.max_memory_bytes,
+        deadline: limits.deadline,
+        cancelled: &cancelled,
+    };
+    let Job {
+        model,
+        ops,
+        search: slot,
+    } = job;
+    let search = slot.get_or_insert_with(|| Search::new(*model, ops, limits.max_memory_bytes));
+    let report = search.run(*model, ops, &search_limits);
+    if matches!(
+        report.result,
+        SearchResult::OutOfStates | SearchResult::Cancelled
+    ) {
+        let bytes = search.memory_bytes();
+        (report, bytes)
+    } else {
+        // Decided: free its memory now, for the next search to reuse.
+        *slot = None;
+        (report, 0)
+    }
 }

@@ -30,6 +30,13 @@ pub(crate) struct Limits<'a> {
     pub cancelled: &'a (dyn Fn() -> bool + Sync),
 }
 
+/// The passes of a configuration's scan (see [`Search::run`]): eager
+/// operations, then the others that returned, then those whose outcome is
+/// unknown.
+const EAGER_PASS: u8 = 0;
+const REQUIRED_PASS: u8 = 1;
+const OPTIONAL_PASS: u8 = 2;
+
 /// How many of an operation's refused states to keep for the report.
 const SEEN_STATES_KEPT: usize = 8;
 /// How many of the last linearized operations to keep for the report.
@@ -91,8 +98,13 @@ struct Node {
     /// For a call entry, its return entry (`NONE` if the outcome is
     /// unknown); `NONE` for return entries.
     ret: u32,
-    is_call: bool,
+    /// For a call entry, the pass of the scan that tries its operation;
+    /// `RETURN` for return entries (and the head and tail).
+    pass: u8,
 }
+
+/// [`Node::pass`] of a node that is not a call entry.
+const RETURN: u8 = u8::MAX;
 
 /// The entry list: node 0 is the head, the last node the tail.
 struct EntryList {
@@ -102,7 +114,8 @@ struct EntryList {
 }
 
 impl EntryList {
-    fn new<I, O>(ops: &[SearchOp<I, O>]) -> EntryList {
+    /// `pass_of(op)` gives the pass of the scan that tries an operation.
+    fn new<I, O>(ops: &[SearchOp<I, O>], pass_of: impl Fn(usize) -> u8) -> EntryList {
         // (position, returns after calls at equal positions, op, is_call)
         let mut entries: Vec<(u64, u8, u32, bool)> = Vec::with_capacity(ops.len() * 2);
         for (index, op) in ops.iter().enumerate() {
@@ -122,7 +135,7 @@ impl EntryList {
             next: 1,
             op: NONE,
             ret: NONE,
-            is_call: false,
+            pass: RETURN,
         });
         for (i, &(_, _, op, is_call)) in entries.iter().enumerate() {
             let node = (i + 1) as u32;
@@ -136,7 +149,11 @@ impl EntryList {
                 next: node + 1,
                 op,
                 ret: NONE,
-                is_call,
+                pass: if is_call {
+                    pass_of(op as usize)
+                } else {
+                    RETURN
+                },
             });
         }
         nodes.push(Node {
@@ -144,7 +161,7 @@ impl EntryList {
             next: NONE,
             op: NONE,
             ret: NONE,
-            is_call: false,
+            pass: RETURN,
         });
         for (op, &call) in call_of.iter().enumerate() {
             nodes[call as usize].ret = ret_of[op];
@@ -185,144 +202,348 @@ impl EntryList {
     }
 }
 
-/// Decides whether `ops` are linearizable with respect to `model`.
+/// A search that can stop when it reaches its state budget and carry on
+/// later with a larger one.
 ///
-/// Operations with an unknown outcome whose input the model calls
-/// read-only must already have been removed: they would only slow the
-/// search down.
-pub(crate) fn search<M: Model>(
-    model: &mut M,
-    ops: &[SearchOp<M::Input, M::Output>],
-    limits: &Limits<'_>,
-) -> SearchReport<M::State> {
-    let n = ops.len();
-    let mut list = EntryList::new(ops);
-    let words = n.div_ceil(64).max(1);
-    let mut bits = vec![0u64; words];
-    let mut bits_hash = 0u64;
-    let keys: Vec<u64> = (0..n).map(zobrist).collect();
-    let required: Vec<bool> = ops
-        .iter()
-        .map(|op| matches!(op.completion, Completion::Returned { .. }))
-        .collect();
-    let mut required_left = required.iter().filter(|&&r| r).count();
-    let mut memo: Memo<M::State> = Memo::new(words, n * 4, limits.max_memory_bytes);
-    let mut stack: Vec<(u32, M::State)> = Vec::with_capacity(n);
-    let mut refused: Vec<Vec<M::State>> = vec![Vec::new(); n];
-    let mut state = model.init();
-    let mut deepest: Option<(usize, Stuck<M::State>)> = None;
-    let mut longest_prefix = 0usize;
-    let mut steps_until_poll = POLL_EVERY_STEPS;
+/// Pausing changes nothing about the search: it walks the same path
+/// whether it runs to a budget of `n` states in one go or in several
+/// stretches that add up to `n`, so its answer depends on the final budget
+/// only. That is what lets the checker search every key a little at a time
+/// (see [`super::rounds`]) and stay deterministic.
+pub(crate) struct Search<S> {
+    list: EntryList,
+    bits: Vec<u64>,
+    bits_hash: u64,
+    /// Zobrist key of each operation.
+    keys: Vec<u64>,
+    /// Operations that returned and are not linearized yet.
+    required_left: u32,
+    memo: Memo<S>,
+    /// The operations linearized so far, each with the configuration's
+    /// `first_optional` as far as the scan had got when it chose it, and the
+    /// state before it.
+    stack: Vec<(u32, u32, S)>,
+    refused: Vec<Vec<S>>,
+    state: S,
+    deepest: Option<(usize, Stuck<S>)>,
+    longest_prefix: usize,
+    steps_until_poll: u32,
+    /// The entry to look at next.
+    entry: u32,
+    /// The pass the scan of the current configuration is in.
+    pass: u8,
+    /// The first call entries of the second and third passes that the
+    /// first pass met in the current configuration (`NONE`: none): where
+    /// those passes start, and whether they are needed at all.
+    first_required: u32,
+    first_optional: u32,
+}
 
-    let report = |result, memo: &Memo<M::State>, longest_prefix| SearchReport {
-        result,
-        states_explored: memo.len() as u64,
-        longest_prefix,
-    };
+impl<S: Clone + Eq + std::hash::Hash> Search<S> {
+    /// A search of `ops` from the model's initial state. Operations with
+    /// an unknown outcome whose input the model calls read-only must
+    /// already have been removed: they would only slow the search down.
+    pub fn new<M: Model<State = S>>(
+        model: &mut M,
+        ops: &[SearchOp<M::Input, M::Output>],
+        max_memory_bytes: u64,
+    ) -> Search<S> {
+        let n = ops.len();
+        let words = n.div_ceil(64).max(1);
+        // An operation that returned must be linearized; one whose outcome
+        // is unknown may be. One that returned and never changes the state
+        // is eager.
+        let pass_of = |op: usize| match ops[op].completion {
+            Completion::Returned { .. } if model.is_read_only(&ops[op].input) => EAGER_PASS,
+            Completion::Returned { .. } => REQUIRED_PASS,
+            Completion::Unknown => OPTIONAL_PASS,
+        };
+        let list = EntryList::new(ops, pass_of);
+        let required_left = ops
+            .iter()
+            .filter(|op| matches!(op.completion, Completion::Returned { .. }))
+            .count() as u32;
+        let entry = list.nodes[HEAD as usize].next;
+        Search {
+            list,
+            bits: vec![0u64; words],
+            bits_hash: 0,
+            keys: (0..n).map(zobrist).collect(),
+            memo: Memo::new(words, n * 4, max_memory_bytes),
+            stack: Vec::with_capacity(n),
+            refused: vec![Vec::new(); n],
+            state: model.init(),
+            deepest: None,
+            longest_prefix: 0,
+            steps_until_poll: POLL_EVERY_STEPS,
+            entry,
+            pass: EAGER_PASS,
+            first_required: NONE,
+            first_optional: NONE,
+            required_left,
+        }
+    }
 
-    let mut entry = list.nodes[HEAD as usize].next;
-    loop {
-        if required_left == 0 {
-            let order = stack.iter().map(|&(op, _)| op as usize).collect();
-            return report(SearchResult::Linearizable { order }, &memo, longest_prefix);
-        }
-        steps_until_poll -= 1;
-        if steps_until_poll == 0 {
-            steps_until_poll = POLL_EVERY_STEPS;
-            if (limits.cancelled)() {
-                return report(SearchResult::Cancelled, &memo, longest_prefix);
+    /// Bytes the search holds in its memo, where nearly all of its memory
+    /// is.
+    pub fn memory_bytes(&self) -> u64 {
+        self.memo.bytes()
+    }
+
+    /// Searches on until the search is decided or a limit is reached.
+    /// After [`SearchResult::OutOfStates`] or [`SearchResult::Cancelled`]
+    /// the search may be run again (with a larger `max_states`, or the
+    /// same); any other result is final. `model` and `ops`
+    /// must be the ones the search was made with.
+    ///
+    /// The scan of a configuration makes up to three passes over the
+    /// operations real time allows next (those whose call comes before the
+    /// first return still in the list).
+    ///
+    /// The first looks for an *eager* operation, one that returned and
+    /// never changes the state (a read, a failed cas), that the model
+    /// accepts here, and linearizes it for good: nothing else is tried in
+    /// its place. If a linearization exists from this configuration, one
+    /// exists that starts with it (move it to the front: it changes no
+    /// state, and real time puts before it only operations already
+    /// linearized, or the scan would have stopped at their return), so
+    /// when what follows it fails, the configuration fails and the search
+    /// backtracks past it at once. Configurations then differ only in
+    /// choices that matter.
+    ///
+    /// The second tries the other operations that returned, one by one;
+    /// the third those whose outcome is unknown, which a linearization
+    /// often does without (on Jepsen's etcd histories, full of timed-out
+    /// operations, trying them last cuts the search about seventy fold).
+    /// The first pass notes where the other two start, so that each walks
+    /// only its part of the list, and neither runs when it has nothing to
+    /// try. The order of the passes changes which linearization is found
+    /// first, never whether one exists.
+    pub fn run<M: Model<State = S>>(
+        &mut self,
+        model: &mut M,
+        ops: &[SearchOp<M::Input, M::Output>],
+        limits: &Limits<'_>,
+    ) -> SearchReport<S> {
+        // The hottest values live in locals while the search runs.
+        let mut entry = self.entry;
+        let mut pass = self.pass;
+        let mut first_required = self.first_required;
+        let mut first_optional = self.first_optional;
+        let mut bits_hash = self.bits_hash;
+        let mut required_left = self.required_left;
+        let mut steps_until_poll = self.steps_until_poll;
+        let mut longest_prefix = self.longest_prefix;
+        let Search {
+            list,
+            bits,
+            keys,
+            memo,
+            stack,
+            refused,
+            state,
+            deepest,
+            ..
+        } = self;
+
+        let result = loop {
+            if required_left == 0 {
+                let order = stack.iter().map(|&(op, _, _)| op as usize).collect();
+                break SearchResult::Linearizable { order };
             }
-            if limits.deadline.is_some_and(|d| Instant::now() >= d) {
-                return report(SearchResult::OutOfTime, &memo, longest_prefix);
+            steps_until_poll -= 1;
+            if steps_until_poll == 0 {
+                steps_until_poll = POLL_EVERY_STEPS;
+                if (limits.cancelled)() {
+                    // Poll again first thing when resumed, so that the
+                    // polls (and the memory checks among them) fall on the
+                    // same steps as in a search that never stopped.
+                    steps_until_poll = 1;
+                    break SearchResult::Cancelled;
+                }
+                if limits.deadline.is_some_and(|d| Instant::now() >= d) {
+                    break SearchResult::OutOfTime;
+                }
+                // The memo may use what the model does not.
+                let model_bytes = model.memory_bytes();
+                if model_bytes.saturating_add(memo.bytes()) > limits.max_memory_bytes {
+                    break SearchResult::OutOfMemory;
+                }
+                memo.set_max_bytes(limits.max_memory_bytes - model_bytes);
             }
-            // The memo may use what the model does not.
-            let model_bytes = model.memory_bytes();
-            if model_bytes.saturating_add(memo.bytes()) > limits.max_memory_bytes {
-                return report(SearchResult::OutOfMemory, &memo, longest_prefix);
-            }
-            memo.set_max_bytes(limits.max_memory_bytes - model_bytes);
-        }
-        // While an operation that returned is not linearized, its return
-        // entry is in the list ahead of the tail, so `entry` is never the
-        // tail here.
-        let node = list.nodes[entry as usize];
-        if node.is_call {
-            let op = node.op as usize;
-            let spec = &ops[op];
-            match model.step(&state, &spec.input, spec.output()) {
-                // Linearizing an optional operation that leaves the state
-                // as it is only takes away the option of linearizing it
-                // later: the configuration we are in already covers it.
-                Some(next_state) if !required[op] && next_state == state => {}
-                Some(next_state) => {
-                    let (word, bit) = (op / 64, 1u64 << (op % 64));
-                    bits[word] |= bit;
-                    bits_hash ^= keys[op];
-                    let inserted = memo.insert(&bits, bits_hash, &next_state);
-                    if inserted == Insert::Full {
-                        return report(SearchResult::OutOfMemory, &memo, longest_prefix);
+            // While an operation that returned is not linearized, its return
+            // entry is in the list ahead of the tail, so `entry` is never the
+            // tail here.
+            // Skip to the next call of this pass, or the first return; the
+            // first pass notes where the others will start.
+            let mut node = list.nodes[entry as usize];
+            if pass == EAGER_PASS {
+                while node.pass != EAGER_PASS && node.pass != RETURN {
+                    if node.pass == REQUIRED_PASS {
+                        if first_required == NONE {
+                            first_required = entry;
+                        }
+                    } else if first_optional == NONE {
+                        first_optional = entry;
                     }
-                    if inserted == Insert::New {
-                        stack.push((node.op, std::mem::replace(&mut state, next_state)));
-                        longest_prefix = longest_prefix.max(stack.len());
-                        list.lift(entry);
-                        if required[op] {
-                            required_left -= 1;
-                        }
-                        if memo.len() as u64 >= limits.max_states {
-                            return report(SearchResult::OutOfStates, &memo, longest_prefix);
-                        }
-                        entry = list.nodes[HEAD as usize].next;
+                    entry = node.next;
+                    node = list.nodes[entry as usize];
+                }
+            } else {
+                while node.pass != pass && node.pass != RETURN {
+                    entry = node.next;
+                    node = list.nodes[entry as usize];
+                }
+            }
+            if node.pass != RETURN {
+                let op = node.op as usize;
+                let spec = &ops[op];
+                match model.step(state, &spec.input, spec.output()) {
+                    // Linearizing an optional operation that leaves the state
+                    // as it is only takes away the option of linearizing it
+                    // later: the configuration we are in already covers it.
+                    Some(next_state) if pass == OPTIONAL_PASS && next_state == *state => {
+                        entry = node.next;
                         continue;
                     }
-                    bits[word] &= !bit;
-                    bits_hash ^= keys[op];
-                }
-                None => {
-                    let seen = &mut refused[op];
-                    if required[op] && seen.len() < SEEN_STATES_KEPT && !seen.contains(&state) {
-                        seen.push(state.clone());
+                    Some(next_state) => {
+                        let (word, bit) = (op / 64, 1u64 << (op % 64));
+                        bits[word] |= bit;
+                        bits_hash ^= keys[op];
+                        let inserted = memo.insert(bits, bits_hash, &next_state);
+                        if inserted == Insert::New {
+                            let before = std::mem::replace(state, next_state);
+                            stack.push((node.op, first_optional, before));
+                            first_required = NONE;
+                            first_optional = NONE;
+                            longest_prefix = longest_prefix.max(stack.len());
+                            list.lift(entry);
+                            if pass != OPTIONAL_PASS {
+                                required_left -= 1;
+                            }
+                            entry = list.nodes[HEAD as usize].next;
+                            pass = EAGER_PASS;
+                            if memo.len() as u64 >= limits.max_states {
+                                break SearchResult::OutOfStates;
+                            }
+                            continue;
+                        }
+                        // Undone, so that even a search that stops here
+                        // is left consistent.
+                        bits[word] &= !bit;
+                        bits_hash ^= keys[op];
+                        if inserted == Insert::Full {
+                            break SearchResult::OutOfMemory;
+                        }
+                        // Seen before, so it led nowhere; for an eager
+                        // operation, neither does this configuration.
+                        if pass != EAGER_PASS {
+                            entry = node.next;
+                            continue;
+                        }
+                    }
+                    None => {
+                        let seen = &mut refused[op];
+                        if pass != OPTIONAL_PASS
+                            && seen.len() < SEEN_STATES_KEPT
+                            && !seen.contains(state)
+                        {
+                            seen.push(state.clone());
+                        }
+                        entry = node.next;
+                        continue;
                     }
                 }
-            }
-            entry = node.next;
-        } else {
-            // An operation that must have taken effect by now has not.
-            if deepest
+            } else if pass == EAGER_PASS && first_required != NONE {
+                // No eager operation can be linearized here: try the others
+                // that returned, from the first the scan met.
+                pass = REQUIRED_PASS;
+                entry = first_required;
+                continue;
+            } else if pass != OPTIONAL_PASS && first_optional != NONE {
+                // Nothing that returned can be linearized here: try those
+                // whose outcome is unknown.
+                pass = OPTIONAL_PASS;
+                entry = first_optional;
+                continue;
+            } else if deepest
                 .as_ref()
                 .is_none_or(|(depth, _)| stack.len() > *depth)
             {
+                // An operation that must have taken effect by now has not.
                 let tail_start = stack.len().saturating_sub(PREFIX_TAIL_KEPT);
                 let stuck = Stuck {
                     op: node.op as usize,
                     prefix_tail: stack[tail_start..]
                         .iter()
-                        .map(|&(op, _)| op as usize)
+                        .map(|&(op, _, _)| op as usize)
                         .collect(),
                     refused_states: Vec::new(),
                 };
-                deepest = Some((stack.len(), stuck));
+                *deepest = Some((stack.len(), stuck));
             }
-            let Some((op, previous)) = stack.pop() else {
-                let mut stuck = match deepest {
-                    Some((_, stuck)) => stuck,
-                    None => unreachable_stuck(node.op as usize),
+            // Backtrack: undo the last choice that had alternatives (an
+            // eager operation had none) and try the next candidate after
+            // it, in the pass that chose it.
+            let undone = loop {
+                let Some((op, optional, previous)) = stack.pop() else {
+                    break None;
                 };
-                stuck.refused_states = std::mem::take(&mut refused[stuck.op]);
-                return report(SearchResult::NotLinearizable(stuck), &memo, longest_prefix);
+                first_optional = optional;
+                *state = previous;
+                let index = op as usize;
+                bits[index / 64] &= !(1u64 << (index % 64));
+                bits_hash ^= keys[index];
+                let call = list.call_of[index];
+                list.unlift(call);
+                let node = list.nodes[call as usize];
+                if node.pass != OPTIONAL_PASS {
+                    required_left += 1;
+                }
+                if node.pass != EAGER_PASS {
+                    break Some(node);
+                }
             };
-            state = previous;
-            let index = op as usize;
-            bits[index / 64] &= !(1u64 << (index % 64));
-            bits_hash ^= keys[index];
-            let call = list.call_of[index];
-            list.unlift(call);
-            if required[index] {
-                required_left += 1;
+            match undone {
+                Some(node) => {
+                    pass = node.pass;
+                    entry = node.next;
+                }
+                None => {
+                    let mut stuck = match deepest.take() {
+                        Some((_, stuck)) => stuck,
+                        None => unreachable_stuck(node.op as usize),
+                    };
+                    stuck.refused_states = std::mem::take(&mut refused[stuck.op]);
+                    break SearchResult::NotLinearizable(stuck);
+                }
             }
-            entry = list.nodes[call as usize].next;
+        };
+
+        self.entry = entry;
+        self.pass = pass;
+        self.first_required = first_required;
+        self.first_optional = first_optional;
+        self.bits_hash = bits_hash;
+        self.required_left = required_left;
+        self.steps_until_poll = steps_until_poll;
+        self.longest_prefix = longest_prefix;
+        SearchReport {
+            result,
+            states_explored: self.memo.len() as u64,
+            longest_prefix,
         }
     }
+}
+
+/// Decides whether `ops` are linearizable with respect to `model`, in one
+/// go (see [`Search::new`] for what `ops` must not contain).
+pub(crate) fn search<M: Model>(
+    model: &mut M,
+    ops: &[SearchOp<M::Input, M::Output>],
+    limits: &Limits<'_>,
+) -> SearchReport<M::State> {
+    Search::new(model, ops, limits.max_memory_bytes).run(model, ops, limits)
 }
 
 /// `deepest` is set just before the stack is found empty; this keeps the

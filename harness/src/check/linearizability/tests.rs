@@ -10,12 +10,12 @@ use rand_chacha::ChaCha8Rng;
 
 /// Builds a history one event at a time; times are event indices.
 #[derive(Default)]
-struct Script {
-    history: History,
+pub(super) struct Script {
+    pub history: History,
 }
 
 impl Script {
-    fn event(
+    pub fn event(
         mut self,
         process: u64,
         kind: EventType,
@@ -61,7 +61,7 @@ impl Script {
         self.invoke(process, f, input).ok(process, f, output)
     }
 
-    fn check(&self, model: ModelKind) -> Verdict {
+    pub fn check(&self, model: ModelKind) -> Verdict {
         check(&self.history, model, &Budget::default())
     }
 }
@@ -74,7 +74,7 @@ fn cas(expected: i64, new: i64) -> Value {
     Value::List(vec![int(expected), int(new)])
 }
 
-fn s(text: &str) -> Value {
+pub(super) fn s(text: &str) -> Value {
     Value::Str(text.to_string())
 }
 
@@ -171,21 +171,81 @@ fn an_info_write_cannot_take_effect_before_its_invocation() {
 }
 
 #[test]
-fn a_failed_cas_is_ignored() {
-    let base = || {
-        Script::default()
-            .run(1, Write, int(1), int(1))
-            .invoke(2, Cas, cas(1, 5))
-            .fail(2, Cas, cas(1, 5))
-    };
+fn a_failed_cas_saw_another_value_than_it_expected() {
+    let base = || Script::default().run(1, Write, int(1), int(1));
+    // Nothing but 1 could be there while the cas ran: its failure is a
+    // read that cannot be linearized.
     let v = base()
-        .run(3, Read, Value::Nil, int(1))
+        .invoke(2, Cas, cas(1, 5))
+        .fail(2, Cas, cas(1, 5))
+        .check(ModelKind::Register);
+    assert_eq!(v.status, Status::Fail, "{v:?}");
+    assert!(
+        v.summary
+            .starts_with("failed cas [1 5] by process 2 (events 2-3) could not be linearized"),
+        "{}",
+        v.summary
+    );
+    assert_eq!(
+        v.expected.as_deref(),
+        Some("failed cas to find a value other than 1 (its comparison failed), but the register could only hold 1 while the cas was pending")
+    );
+    // A concurrent write explains it, and the cas changed nothing.
+    let v = base()
+        .invoke(3, Write, int(2))
+        .invoke(2, Cas, cas(1, 5))
+        .fail(2, Cas, cas(1, 5))
+        .ok(3, Write, int(2))
+        .run(4, Read, Value::Nil, int(2))
         .check(ModelKind::Register);
     assert_eq!(v.status, Status::Pass, "{v:?}");
     let v = base()
-        .run(3, Read, Value::Nil, int(5))
+        .invoke(2, Cas, cas(3, 5))
+        .fail(2, Cas, cas(3, 5))
+        .run(4, Read, Value::Nil, int(5))
         .check(ModelKind::Register);
+    assert_eq!(v.status, Status::Fail, "a failed cas swaps nothing: {v:?}");
+}
+
+#[test]
+fn a_cas_that_failed_with_an_error_proves_nothing() {
+    let mut script = Script::default()
+        .run(1, Write, int(1), int(1))
+        .invoke(2, Cas, cas(1, 5))
+        .fail(2, Cas, cas(1, 5));
+    script.history.events[3].error = Some("unavailable".into());
+    let v = script.check(ModelKind::Register);
+    assert_eq!(v.status, Status::Pass, "{v:?}");
+    assert_eq!(v.details["operations"], 1);
+}
+
+#[test]
+fn a_failed_cas_is_evidence_in_the_kv_model_too() {
+    let v = Script::default()
+        .event(1, EventType::Invoke, Write, Some("k"), s("a"))
+        .event(1, EventType::Ok, Write, Some("k"), s("a"))
+        .event(
+            2,
+            EventType::Invoke,
+            Cas,
+            Some("k"),
+            Value::List(vec![s("a"), s("b")]),
+        )
+        .event(
+            2,
+            EventType::Fail,
+            Cas,
+            Some("k"),
+            Value::List(vec![s("a"), s("b")]),
+        )
+        .check(ModelKind::Kv);
     assert_eq!(v.status, Status::Fail, "{v:?}");
+    assert!(
+        v.summary.starts_with("key \"k\": failed cas [\"a\" \"b\"]"),
+        "{}",
+        v.summary
+    );
+    assert_eq!(v.evidence.len(), 4, "{:?}", v.evidence);
 }
 
 #[test]
@@ -526,7 +586,7 @@ fn the_engine_takes_models_of_your_own_and_returns_a_witness() {
 
 /// What a random workload runs against.
 #[derive(Clone, Copy, Debug)]
-enum Workload {
+pub(super) enum Workload {
     /// One register, values 0..4, read/write/cas.
     Register,
     /// Three keys of strings, read/write/append.
@@ -587,11 +647,17 @@ struct InFlight {
 
 /// Runs random operations from `clients` concurrent clients against one
 /// sequential object. Each operation takes effect at one instant between
-/// its invocation and its completion; some completions become `info`
-/// (whether or not the operation took effect), some operations fail before
-/// taking effect, and those in flight at the end never complete. The
-/// result is linearizable by construction.
-fn linearizable_history(workload: Workload, seed: u64, clients: usize, ops: usize) -> History {
+/// its invocation and its completion (a cas that finds another value
+/// completes as a `fail` without error); some completions become `info`
+/// (whether or not the operation took effect), some operations fail with
+/// an error before taking effect, and those in flight at the end never
+/// complete. The result is linearizable by construction.
+pub(super) fn linearizable_history(
+    workload: Workload,
+    seed: u64,
+    clients: usize,
+    ops: usize,
+) -> History {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut object = Object::default();
     let mut history = History::new();
@@ -600,23 +666,31 @@ fn linearizable_history(workload: Workload, seed: u64, clients: usize, ops: usiz
     let mut in_flight: Vec<Option<InFlight>> = (0..clients).map(|_| None).collect();
     let mut started = 0;
     let mut counter = 0;
-    let push =
-        |history: &mut History, process: u64, kind, f, key: &Option<String>, value: Value| {
-            let time_ns = history.len() as u64;
-            history.push(Event {
-                time_ns,
-                process,
-                kind,
-                op: Op {
-                    f,
-                    key: key.clone(),
-                    value,
-                },
-                attempts: 0,
-                degraded: false,
-                error: None,
-            });
-        };
+    let push_with_error = |history: &mut History,
+                           process: u64,
+                           kind,
+                           f,
+                           key: &Option<String>,
+                           value: Value,
+                           error: Option<&str>| {
+        let time_ns = history.len() as u64;
+        history.push(Event {
+            time_ns,
+            process,
+            kind,
+            op: Op {
+                f,
+                key: key.clone(),
+                value,
+            },
+            attempts: 0,
+            degraded: false,
+            error: error.map(str::to_string),
+        });
+    };
+    let push = |history: &mut History, process: u64, kind, f, key: &Option<String>, value| {
+        push_with_error(history, process, kind, f, key, value, None)
+    };
     for _ in 0..ops * 4 {
         let client = rng.random_range(0..clients);
         match in_flight[client].take() {
@@ -660,14 +734,15 @@ fn linearizable_history(workload: Workload, seed: u64, clients: usize, ops: usiz
             None => {}
             Some(mut op) if op.applied.is_none() => {
                 if op.f != Read && rng.random_bool(0.1) {
-                    // Failed before taking effect.
-                    push(
+                    // Failed before taking effect: an error, not an answer.
+                    push_with_error(
                         &mut history,
                         process[client],
                         EventType::Fail,
                         op.f,
                         &op.key,
                         op.input.clone(),
+                        Some("unavailable"),
                     );
                 } else {
                     op.applied = Some(object.apply(op.f, op.key.as_deref(), &op.input));
@@ -752,13 +827,15 @@ fn brute_force_register(history: &History) -> bool {
     let Ok(ops) = history.operations() else {
         return false;
     };
+    // A failure with an error did not happen; a cas that failed without
+    // one saw another value than it expected, and must be placed.
     let ops: Vec<Operation> = ops
         .into_iter()
-        .filter(|op| op.outcome != Outcome::Fail)
+        .filter(|op| op.outcome != Outcome::Fail || (op.f == Cas && op.error.is_none()))
         .collect();
     fn go(ops: &[Operation], placed: &mut Vec<bool>, state: Option<i64>) -> bool {
         let pending_required =
-            |placed: &[bool], i: usize| !placed[i] && ops[i].outcome == Outcome::Ok;
+            |placed: &[bool], i: usize| !placed[i] && ops[i].outcome != Outcome::Info;
         if !(0..ops.len()).any(|i| pending_required(placed, i)) {
             return true;
         }
@@ -783,6 +860,10 @@ fn brute_force_register(history: &History) -> bool {
                 }
                 Read => Some(state),
                 Write => Some(op.input.as_int()),
+                Cas if op.outcome == Outcome::Fail => match &op.input {
+                    Value::List(p) if p.len() == 2 && state != p[0].as_int() => Some(state),
+                    _ => None,
+                },
                 Cas => match &op.input {
                     Value::List(p) if p.len() == 2 && state == p[0].as_int() => Some(p[1].as_int()),
                     _ => None,
@@ -806,7 +887,7 @@ fn brute_force_register(history: &History) -> bool {
 
 /// Replaces some read answers with random values, which usually makes the
 /// history not linearizable.
-fn corrupt_reads(mut history: History, seed: u64) -> History {
+pub(super) fn corrupt_reads(mut history: History, seed: u64) -> History {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     for event in &mut history.events {
         if event.kind == EventType::Ok && event.op.f == Read && rng.random_bool(0.3) {
@@ -875,11 +956,13 @@ proptest! {
 }
 
 /// Guards the properties above against vacuity: the generator must make
-/// concurrent histories with info and fail completions and open operations,
+/// concurrent histories with info and fail completions (with an error, and
+/// cas answered with a failure) and open operations,
 /// and corrupted ones must go both ways.
 #[test]
 fn random_histories_cover_what_the_properties_need() {
     let (mut info, mut fail, mut open, mut concurrent) = (0, 0, 0, 0);
+    let mut failed_cas = 0;
     let (mut pass, mut not) = (0, 0);
     for seed in 0..200 {
         let history = linearizable_history(Workload::Register, seed, 3, 6);
@@ -888,7 +971,14 @@ fn random_histories_cover_what_the_properties_need() {
             .iter()
             .filter(|o| o.outcome == Outcome::Info && o.complete_index.is_some())
             .count();
-        fail += ops.iter().filter(|o| o.outcome == Outcome::Fail).count();
+        fail += ops
+            .iter()
+            .filter(|o| o.outcome == Outcome::Fail && o.error.is_some())
+            .count();
+        failed_cas += ops
+            .iter()
+            .filter(|o| o.outcome == Outcome::Fail && o.error.is_none())
+            .count();
         open += ops.iter().filter(|o| o.complete_index.is_none()).count();
         concurrent += ops
             .windows(2)
@@ -903,6 +993,7 @@ fn random_histories_cover_what_the_properties_need() {
     for (what, count) in [
         ("info", info),
         ("fail", fail),
+        ("failed cas", failed_cas),
         ("open", open),
         ("concurrent", concurrent),
         ("pass", pass),

@@ -306,6 +306,14 @@ fn validate_invariants(inv: &InvariantsSpec) -> Result<(), ScenarioError> {
                 ),
             ));
         }
+        if let Some((knob, message)) =
+            crate::scenario::linearizable_budget_error(l.max_states, l.max_memory_bytes)
+        {
+            return Err(ScenarioError::at_key(
+                format!("invariants.linearizable.{knob}"),
+                message,
+            ));
+        }
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use super::interner::SliceInterner;
 use super::register::cas_pair;
 use super::{on_key, one_of, unsupported};
 use crate::check::linearizability::memo::FixedMap;
-use crate::check::linearizability::model::{HistoryModel, Model};
+use crate::check::linearizability::model::{HistoryModel, Model, Observed};
 use crate::history::{OpKind, Operation, Outcome, Value};
 
 /// One key's value. States are ids of interned strings; an append computes
@@ -25,7 +25,16 @@ pub enum KvInput {
     Read,
     Write(u32),
     Append(u32),
-    Cas { expected: u32, new: u32 },
+    Cas {
+        expected: u32,
+        new: u32,
+    },
+    /// A cas that failed its comparison: at some instant the key held
+    /// something other than `expected`.
+    CasFailed {
+        expected: u32,
+        new: u32,
+    },
 }
 
 impl Kv {
@@ -92,6 +101,7 @@ impl Model for Kv {
                 Some(next)
             }
             KvInput::Cas { expected, new } => (*state == expected).then_some(new),
+            KvInput::CasFailed { expected, .. } => (*state != expected).then_some(*state),
         }
     }
 
@@ -100,7 +110,7 @@ impl Model for Kv {
     }
 
     fn is_read_only(&self, input: &KvInput) -> bool {
-        matches!(input, KvInput::Read)
+        matches!(input, KvInput::Read | KvInput::CasFailed { .. })
     }
 
     fn describe_op(&self, input: &KvInput, output: Option<&u32>) -> String {
@@ -114,6 +124,11 @@ impl Model for Kv {
             KvInput::Cas { expected, new } => {
                 format!("cas [{:?} {:?}]", self.string(expected), self.string(new))
             }
+            KvInput::CasFailed { expected, new } => format!(
+                "failed cas [{:?} {:?}]",
+                self.string(expected),
+                self.string(new)
+            ),
         }
     }
 
@@ -136,6 +151,11 @@ impl Model for Kv {
                 "{} to find {:?}, but the key could only hold one of {held} while the cas was pending",
                 on_key("cas", key),
                 self.string(expected)
+            ),
+            KvInput::CasFailed { expected, .. } => format!(
+                "{} to find a value other than {expected:?} (its comparison failed), but the key could only hold {expected:?} while the cas was pending",
+                on_key("failed cas", key),
+                expected = self.string(expected)
             ),
             KvInput::Write(_) | KvInput::Append(_) => return None,
         })
@@ -179,6 +199,18 @@ impl HistoryModel for Kv {
                 ))
             }
         })
+    }
+    fn translate_failed(&mut self, op: &Operation) -> Observed<Self> {
+        if op.f != OpKind::Cas {
+            return None;
+        }
+        Some(cas_pair(&op.input).and_then(|(expected, new)| {
+            let input = KvInput::CasFailed {
+                expected: self.intern_value(expected)?,
+                new: self.intern_value(new)?,
+            };
+            Ok((input, 0))
+        }))
     }
 }
 

@@ -1,7 +1,7 @@
 //! A read/write/compare-and-set register that starts as `nil`.
 
 use super::{on_key, one_of, unsupported, ValueTable};
-use crate::check::linearizability::model::{HistoryModel, Model};
+use crate::check::linearizability::model::{HistoryModel, Model, Observed};
 use crate::history::{OpKind, Operation, Outcome, Value};
 
 /// One register. States and values are ids in the register's value table.
@@ -15,7 +15,16 @@ pub struct Register {
 pub enum RegisterInput {
     Read,
     Write(u32),
-    Cas { expected: u32, new: u32 },
+    Cas {
+        expected: u32,
+        new: u32,
+    },
+    /// A cas that failed its comparison: at some instant the register
+    /// held something other than `expected`.
+    CasFailed {
+        expected: u32,
+        new: u32,
+    },
 }
 
 impl Register {
@@ -54,11 +63,12 @@ impl Model for Register {
             // both swapped; one that found another value did nothing, which
             // the search covers by not linearizing it at all.
             RegisterInput::Cas { expected, new } => (*state == expected).then_some(new),
+            RegisterInput::CasFailed { expected, .. } => (*state != expected).then_some(*state),
         }
     }
 
     fn is_read_only(&self, input: &RegisterInput) -> bool {
-        matches!(input, RegisterInput::Read)
+        matches!(input, RegisterInput::Read | RegisterInput::CasFailed { .. })
     }
 
     fn describe_op(&self, input: &RegisterInput, output: Option<&u32>) -> String {
@@ -70,6 +80,11 @@ impl Model for Register {
             RegisterInput::Write(value) => format!("write {}", self.values.get(value)),
             RegisterInput::Cas { expected, new } => format!(
                 "cas [{} {}]",
+                self.values.get(expected),
+                self.values.get(new)
+            ),
+            RegisterInput::CasFailed { expected, new } => format!(
+                "failed cas [{} {}]",
                 self.values.get(expected),
                 self.values.get(new)
             ),
@@ -100,6 +115,11 @@ impl Model for Register {
                 "{} to find {} in the register, but it could only hold one of {held} while the cas was pending",
                 on_key("cas", key),
                 self.values.get(expected)
+            ),
+            RegisterInput::CasFailed { expected, .. } => format!(
+                "{} to find a value other than {expected} (its comparison failed), but the register could only hold {expected} while the cas was pending",
+                on_key("failed cas", key),
+                expected = self.values.get(expected)
             ),
             RegisterInput::Write(_) => return None,
         })
@@ -137,6 +157,19 @@ impl HistoryModel for Register {
                 return Err(unsupported("register", other, "read, write and cas", hint));
             }
         })
+    }
+
+    fn translate_failed(&mut self, op: &Operation) -> Observed<Self> {
+        if op.f != OpKind::Cas {
+            return None;
+        }
+        Some(cas_pair(&op.input).map(|(expected, new)| {
+            let input = RegisterInput::CasFailed {
+                expected: self.values.intern(expected),
+                new: self.values.intern(new),
+            };
+            (input, 0)
+        }))
     }
 }
 
