@@ -10,6 +10,7 @@
 
 use super::summary::SeedResult;
 use super::{replay_command, RunReport};
+use crate::assertions::sweep::{tally, AssertionTally, SeedAssertion};
 use crate::check::Status;
 use std::fmt::Write;
 
@@ -25,10 +26,16 @@ struct Case {
 }
 
 /// A suite run: one `<testsuite>` per scenario, in the order the scenarios
-/// first appear in `results`.
+/// first appear in `results`, each with its assertions' counts across its
+/// seeds as `<properties>`.
 pub fn render_suite(results: &[SeedResult]) -> String {
     let mut suites: Vec<(&str, Vec<Case>)> = Vec::new();
+    let mut asserted: Vec<(&str, Vec<&[SeedAssertion]>)> = Vec::new();
     for r in results {
+        match asserted.iter_mut().find(|(name, _)| *name == r.scenario) {
+            Some((_, seeds)) => seeds.push(&r.assertions),
+            None => asserted.push((&r.scenario, vec![&r.assertions])),
+        }
         let case = Case {
             name: format!("seed-{}", r.seed),
             classname: format!("chaos.{}", r.scenario),
@@ -52,7 +59,29 @@ pub fn render_suite(results: &[SeedResult]) -> String {
             None => suites.push((&r.scenario, vec![case])),
         }
     }
-    document(&suites)
+    let properties: Vec<Vec<(String, String)>> = asserted
+        .into_iter()
+        .map(|(_, seeds)| tally(seeds).iter().map(property).collect())
+        .collect();
+    document(&suites, &properties)
+}
+
+/// One assertion's counts as a property: named by kind and message, the
+/// value says how it did (`seeds 10, held in 4, hits 31, …`).
+fn property(t: &AssertionTally) -> (String, String) {
+    let mut value = format!(
+        "seeds {}, held in {}, hits {}, passes {}, failures {}",
+        t.seeds, t.satisfied_seeds, t.hits, t.passes, t.failures
+    );
+    if t.kind.fails_seed() && t.violated_seeds > 0 {
+        let _ = write!(value, ", broken in {} seeds", t.violated_seeds);
+    } else if t.never_satisfied() {
+        value.push_str(", never held");
+    }
+    (
+        format!("assertion {} {}", t.kind.as_str(), t.message),
+        value,
+    )
 }
 
 /// A single run: one suite with one test case, named as in a suite run so
@@ -88,14 +117,23 @@ pub fn render_run(report: &RunReport) -> String {
             .join("; "),
         body,
     };
-    document(&[(report.scenario.name.as_str(), vec![case])])
+    let properties: Vec<(String, String)> = report
+        .assertions
+        .iter()
+        .map(|a| property(&tally([&[SeedAssertion::of(a)][..]])[0]))
+        .collect();
+    document(
+        &[(report.scenario.name.as_str(), vec![case])],
+        &[properties],
+    )
 }
 
 fn failures(cases: &[Case]) -> usize {
     cases.iter().filter(|c| c.status != Status::Pass).count()
 }
 
-fn document(suites: &[(&str, Vec<Case>)]) -> String {
+/// The XML: `properties[i]` belong to `suites[i]` (missing or empty: none).
+fn document(suites: &[(&str, Vec<Case>)], properties: &[Vec<(String, String)>]) -> String {
     let tests: usize = suites.iter().map(|(_, cases)| cases.len()).sum();
     let failed: usize = suites.iter().map(|(_, cases)| failures(cases)).sum();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -103,7 +141,7 @@ fn document(suites: &[(&str, Vec<Case>)]) -> String {
         out,
         "<testsuites name=\"chaos\" tests=\"{tests}\" failures=\"{failed}\" errors=\"0\" time=\"0\">"
     );
-    for (name, cases) in suites {
+    for (i, (name, cases)) in suites.iter().enumerate() {
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\" time=\"0\">",
@@ -111,6 +149,18 @@ fn document(suites: &[(&str, Vec<Case>)]) -> String {
             cases.len(),
             failures(cases)
         );
+        if let Some(props) = properties.get(i).filter(|p| !p.is_empty()) {
+            out.push_str("    <properties>\n");
+            for (key, value) in props {
+                let _ = writeln!(
+                    out,
+                    "      <property name=\"{}\" value=\"{}\"/>",
+                    escape_attr(key),
+                    escape_attr(value)
+                );
+            }
+            out.push_str("    </properties>\n");
+        }
         for case in cases {
             let open = format!(
                 "    <testcase name=\"{}\" classname=\"{}\" time=\"0\"",
@@ -184,6 +234,7 @@ mod tests {
             replay: format!("replay scenarios/{scenario}.toml --seed {seed}"),
             fault_kinds: Vec::new(),
             reached: Vec::new(),
+            assertions: Vec::new(),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod summary;
 pub mod text;
 mod view;
 
+use crate::assertions::AssertionRecord;
 use crate::check::{Status, Verdict};
 use crate::history::{History, OpKind, Outcome};
 use crate::plan::Plan;
@@ -95,6 +96,9 @@ pub struct RunReport {
     pub run: RunSummary,
     pub history: HistoryStats,
     pub verdicts: Vec<Verdict>,
+    /// Every assertion the run reached, sorted by message then kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assertions: Vec<AssertionRecord>,
     pub trace_hash: String,
 }
 
@@ -129,6 +133,7 @@ impl RunReport {
             },
             history: HistoryStats::of(&record.history),
             verdicts,
+            assertions: record.assertions.clone(),
             trace_hash: record.trace_hash.clone(),
         }
     }
