@@ -123,11 +123,13 @@ mod tests {
         let crash = CoverageRequirement {
             fault: Some("crash".into()),
             event: None,
+            assertion: None,
             min_fraction: 0.5,
         };
         let leader = CoverageRequirement {
             fault: None,
             event: Some("became leader".into()),
+            assertion: None,
             min_fraction: 0.5,
         };
         assert_eq!(c.fraction(&crash), 0.5);

@@ -51,11 +51,13 @@ add `--cfg tokio_unstable` to it."
 pub use rand;
 pub use rand_chacha;
 pub use serde;
+pub use serde_json;
 pub use tokio;
 pub use toml;
 pub use tracing;
 pub use turmoil;
 
+pub mod assertions;
 pub mod check;
 pub mod cli;
 pub mod clock;

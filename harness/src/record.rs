@@ -6,6 +6,7 @@
 //! trace hash covers history and trace alike, in the order they happened: two
 //! runs with equal hashes behaved identically as far as anyone can observe.
 
+use crate::assertions::AssertionRecord;
 use crate::history::{Event, History};
 use crate::seed::Fnv1a;
 use serde::{Deserialize, Serialize};
@@ -95,6 +96,25 @@ pub struct RunRecord {
     /// [`crate::sim::publish_state`]), for the convergence checker.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub replica_states: BTreeMap<String, PublishedState>,
+    /// Every assertion the target's code reached (see
+    /// [`crate::assertions`]), sorted by message then kind. Not part of the
+    /// trace hash: assertions observe a run without changing it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assertions: Vec<AssertionRecord>,
+}
+
+impl RunRecord {
+    /// The assertions this run broke: an `always` that failed, an
+    /// `unreachable` that was reached.
+    pub fn violated_assertions(&self) -> impl Iterator<Item = &AssertionRecord> {
+        self.assertions.iter().filter(|a| a.violated())
+    }
+
+    /// This run's record of the assertion named `message`, if it reached
+    /// one (the first kind, if several kinds share the message).
+    pub fn assertion(&self, message: &str) -> Option<&AssertionRecord> {
+        self.assertions.iter().find(|a| a.message == message)
+    }
 }
 
 /// A replica's state as it last described it.
@@ -156,6 +176,7 @@ impl RunLog {
             elapsed,
             steps,
             replica_states: self.replica_states,
+            assertions: Vec::new(),
         }
     }
 }
@@ -163,7 +184,21 @@ impl RunLog {
 /// Where two runs of the same seed first differ, for `--check-determinism`.
 pub fn first_divergence(a: &RunRecord, b: &RunRecord) -> Option<String> {
     if a.trace_hash == b.trace_hash {
-        return None;
+        // Assertions are outside the hash: compare them directly.
+        if a.assertions == b.assertions {
+            return None;
+        }
+        let i = a
+            .assertions
+            .iter()
+            .zip(&b.assertions)
+            .position(|(x, y)| x != y)
+            .unwrap_or(a.assertions.len().min(b.assertions.len()));
+        return Some(format!(
+            "assertion record {i} differs:\n  first run:  {:?}\n  second run: {:?}",
+            a.assertions.get(i),
+            b.assertions.get(i)
+        ));
     }
     let history = a
         .history

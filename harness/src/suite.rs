@@ -9,6 +9,7 @@
 //! Results are sorted by (scenario, seed) before anything is printed or
 //! written, so the suite summary does not depend on thread timing.
 
+use crate::assertions::sweep::SeedAssertion;
 use crate::check::{self, Status, Verdict};
 use crate::coverage as cov;
 use crate::plan::{self, Plan};
@@ -171,9 +172,10 @@ fn run_job(
             run.report.trace_hash.clone(),
             cov::fault_kinds(&run.plan),
             cov::reached(&run.record),
+            SeedAssertion::of_run(&run.record.assertions),
         )
     }));
-    let (status, problems, failed, trace_hash, fault_kinds, reached) = match outcome {
+    let (status, problems, failed, trace_hash, fault_kinds, reached, assertions) = match outcome {
         Ok(result) => result,
         Err(payload) => {
             let message = payload
@@ -186,6 +188,7 @@ fn run_job(
                 vec![format!("harness: panicked: {message}")],
                 vec!["harness".to_string()],
                 String::new(),
+                Vec::new(),
                 Vec::new(),
                 Vec::new(),
             )
@@ -201,6 +204,7 @@ fn run_job(
         replay,
         fault_kinds,
         reached,
+        assertions,
     }
 }
 

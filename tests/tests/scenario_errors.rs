@@ -333,3 +333,24 @@ fn linearizability_memory_budget_too_small_or_negative() {
         "unknown field `max_memory`",
     );
 }
+
+#[test]
+fn a_coverage_requirement_names_exactly_one_thing_and_an_assertion_has_a_message() {
+    let both =
+        format!("{VALID}\n[[coverage]]\nevent = \"x\"\nassertion = \"y\"\nmin_fraction = 0.5\n");
+    assert_error(
+        "coverage-two",
+        &both,
+        14,
+        "coverage[0]",
+        "give exactly one of `fault`, `event` or `assertion`",
+    );
+    let empty = format!("{VALID}\n[[coverage]]\nassertion = \" \"\nmin_fraction = 0.5\n");
+    assert_error(
+        "coverage-empty-assertion",
+        &empty,
+        15,
+        "coverage[0].assertion",
+        "expected the message of an assertion in the target's code",
+    );
+}

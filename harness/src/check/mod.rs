@@ -6,6 +6,7 @@
 //! budget or on the data it was given. `unknown` is never a silent pass: a
 //! run with an `unknown` verdict does not pass.
 
+pub mod assertions;
 pub mod availability;
 pub mod convergence;
 pub mod durability;
@@ -151,6 +152,9 @@ pub fn run_all(scenario: &Scenario, plan: &Plan, record: &RunRecord) -> Vec<Verd
         Verdict::fail("run", record.end.describe())
             .with_expected("every client finishes within duration + drain, without panics")
     });
+    // The target's own assertions are judged in every run that reached
+    // any, whatever the scenario declares.
+    verdicts.extend(assertions::check(&record.assertions));
     let ops = match record.history.operations() {
         Ok(ops) => ops,
         Err(err) => {

@@ -292,6 +292,21 @@ fn print_suite(summary: &SuiteSummary, program: &str) {
             );
         }
     }
+    if !summary.assertions.is_empty() {
+        println!();
+        println!("assertions (summary.md and summary.json list each with its counts):");
+        for (name, tallies) in &summary.assertions {
+            let broken = tallies.iter().filter(|t| t.violated_seeds > 0).count();
+            let never = tallies.iter().filter(|t| t.never_satisfied()).count();
+            println!(
+                "  {name}: {} reached, {broken} broken, {never} sometimes never held",
+                tallies.len()
+            );
+        }
+        for line in &summary.never_satisfied {
+            println!("  {line}");
+        }
+    }
     if !summary.coverage_failures.is_empty() {
         println!();
         println!("coverage requirements not met:");

@@ -10,6 +10,7 @@
 
 use super::summary::SeedResult;
 use super::{replay_command, RunReport};
+use crate::assertions::sweep::{tally, AssertionTally, SeedAssertion, Tallies};
 use crate::check::Status;
 use std::fmt::Write;
 use std::io;
@@ -26,11 +27,21 @@ struct Case {
 }
 
 /// A suite run: one `<testsuite>` per scenario, in the order the scenarios
-/// first appear in `results`.
+/// first appear in `results`, each with its assertions' counts across its
+/// seeds as `<properties>`.
 pub fn render_suite(results: &[SeedResult]) -> String {
     let mut out = Vec::new();
     write_suite(&mut out, || results.iter().cloned()).expect("writing to memory");
     String::from_utf8(out).expect("the document is UTF-8")
+}
+
+/// One scenario's `<testsuite>`: its name, seeds, failures and assertion
+/// tallies.
+struct SuiteCounts {
+    name: String,
+    tests: usize,
+    failed: usize,
+    assertions: Tallies,
 }
 
 /// [`render_suite`] written to `out` as it goes: `results` is called once
@@ -42,21 +53,37 @@ pub fn write_suite<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>(
     results: impl Fn() -> I,
 ) -> io::Result<()> {
     // Each scenario with its seeds and failures, in order of appearance.
-    let mut suites: Vec<(String, usize, usize)> = Vec::new();
+    let mut suites: Vec<SuiteCounts> = Vec::new();
     let mut together = true;
     for r in results() {
-        let failed = usize::from(r.status != Status::Pass);
-        match suites.iter().position(|(name, _, _)| *name == r.scenario) {
+        let i = match suites.iter().position(|s| s.name == r.scenario) {
             Some(i) => {
                 together &= i + 1 == suites.len();
-                suites[i].1 += 1;
-                suites[i].2 += failed;
+                i
             }
-            None => suites.push((r.scenario, 1, failed)),
-        }
+            None => {
+                suites.push(SuiteCounts {
+                    name: r.scenario.clone(),
+                    tests: 0,
+                    failed: 0,
+                    assertions: Tallies::default(),
+                });
+                suites.len() - 1
+            }
+        };
+        suites[i].tests += 1;
+        suites[i].failed += usize::from(r.status != Status::Pass);
+        suites[i].assertions.add(&r.assertions);
     }
-    let tests: usize = suites.iter().map(|s| s.1).sum();
-    let failed: usize = suites.iter().map(|s| s.2).sum();
+    let tests: usize = suites.iter().map(|s| s.tests).sum();
+    let failed: usize = suites.iter().map(|s| s.failed).sum();
+    let suites: Vec<(SuiteCounts, Vec<(String, String)>)> = suites
+        .into_iter()
+        .map(|mut s| {
+            let tallies = std::mem::take(&mut s.assertions).finish();
+            (s, tallies.iter().map(property).collect())
+        })
+        .collect();
     out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
     writeln!(
         out,
@@ -69,9 +96,11 @@ pub fn write_suite<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>(
                 if current.is_some() {
                     out.write_all(b"  </testsuite>\n")?;
                 }
-                let (name, tests, failed) =
-                    suites.iter().find(|s| s.0 == r.scenario).expect("counted");
-                suite_open(out, name, *tests, *failed)?;
+                let (counts, properties) = suites
+                    .iter()
+                    .find(|s| s.0.name == r.scenario)
+                    .expect("counted");
+                suite_open(out, &counts.name, counts.tests, counts.failed, properties)?;
                 current = Some(r.scenario.clone());
             }
             write_case(out, &case(&r))?;
@@ -80,9 +109,9 @@ pub fn write_suite<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>(
             out.write_all(b"  </testsuite>\n")?;
         }
     } else {
-        for (name, tests, failed) in &suites {
-            suite_open(out, name, *tests, *failed)?;
-            for r in results().filter(|r| r.scenario == *name) {
+        for (counts, properties) in &suites {
+            suite_open(out, &counts.name, counts.tests, counts.failed, properties)?;
+            for r in results().filter(|r| r.scenario == counts.name) {
                 write_case(out, &case(&r))?;
             }
             out.write_all(b"  </testsuite>\n")?;
@@ -110,6 +139,24 @@ fn case(r: &SeedResult) -> Case {
             body
         },
     }
+}
+
+/// One assertion's counts as a property: named by kind and message, the
+/// value says how it did (`seeds 10, held in 4, hits 31, …`).
+fn property(t: &AssertionTally) -> (String, String) {
+    let mut value = format!(
+        "seeds {}, held in {}, hits {}, passes {}, failures {}",
+        t.seeds, t.satisfied_seeds, t.hits, t.passes, t.failures
+    );
+    if t.kind.fails_seed() && t.violated_seeds > 0 {
+        let _ = write!(value, ", broken in {} seeds", t.violated_seeds);
+    } else if t.never_satisfied() {
+        value.push_str(", never held");
+    }
+    (
+        format!("assertion {} {}", t.kind.as_str(), t.message),
+        value,
+    )
 }
 
 /// A single run: one suite with one test case, named as in a suite run so
@@ -145,14 +192,23 @@ pub fn render_run(report: &RunReport) -> String {
             .join("; "),
         body,
     };
-    document(&[(report.scenario.name.as_str(), vec![case])])
+    let properties: Vec<(String, String)> = report
+        .assertions
+        .iter()
+        .map(|a| property(&tally([&[SeedAssertion::of(a)][..]])[0]))
+        .collect();
+    document(
+        &[(report.scenario.name.as_str(), vec![case])],
+        &[properties],
+    )
 }
 
 fn failures(cases: &[Case]) -> usize {
     cases.iter().filter(|c| c.status != Status::Pass).count()
 }
 
-fn document(suites: &[(&str, Vec<Case>)]) -> String {
+/// The XML: `properties[i]` belong to `suites[i]` (missing or empty: none).
+fn document(suites: &[(&str, Vec<Case>)], properties: &[Vec<(String, String)>]) -> String {
     let tests: usize = suites.iter().map(|(_, cases)| cases.len()).sum();
     let failed: usize = suites.iter().map(|(_, cases)| failures(cases)).sum();
     let mut out = Vec::new();
@@ -164,8 +220,9 @@ fn document(suites: &[(&str, Vec<Case>)]) -> String {
                 "<testsuites name=\"chaos\" tests=\"{tests}\" failures=\"{failed}\" errors=\"0\" time=\"0\">\n"
             ),
         )?;
-        for (name, cases) in suites {
-            suite_open(&mut out, name, cases.len(), failures(cases))?;
+        for (i, (name, cases)) in suites.iter().enumerate() {
+            let props = properties.get(i).map_or(&[][..], Vec::as_slice);
+            suite_open(&mut out, name, cases.len(), failures(cases), props)?;
             for case in cases {
                 write_case(&mut out, case)?;
             }
@@ -183,12 +240,26 @@ fn suite_open<W: io::Write + ?Sized>(
     name: &str,
     tests: usize,
     failed: usize,
+    properties: &[(String, String)],
 ) -> io::Result<()> {
     writeln!(
         out,
         "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failed}\" errors=\"0\" skipped=\"0\" time=\"0\">",
         escape_attr(name),
-    )
+    )?;
+    if properties.is_empty() {
+        return Ok(());
+    }
+    out.write_all(b"    <properties>\n")?;
+    for (key, value) in properties {
+        writeln!(
+            out,
+            "      <property name=\"{}\" value=\"{}\"/>",
+            escape_attr(key),
+            escape_attr(value)
+        )?;
+    }
+    out.write_all(b"    </properties>\n")
 }
 
 fn write_case<W: io::Write + ?Sized>(out: &mut W, case: &Case) -> io::Result<()> {
@@ -258,6 +329,7 @@ mod tests {
             replay: format!("replay scenarios/{scenario}.toml --seed {seed}"),
             fault_kinds: Vec::new(),
             reached: Vec::new(),
+            assertions: Vec::new(),
         }
     }
 

@@ -9,6 +9,7 @@
 use super::summary::SuiteSummary;
 use super::view::{self, AvailabilityNumbers};
 use super::{replay_command, RunReport};
+use crate::assertions::AssertionRecord;
 use crate::check::Status;
 use crate::record::{RunRecord, TraceKind};
 use std::fmt::Write;
@@ -22,6 +23,9 @@ pub const MAX_PANICS_SHOWN: usize = 10;
 /// Seeds listed in a suite summary. A pull request comment has a size
 /// limit, and past this many the pattern is clear: `summary.json` has all.
 pub const MAX_SUITE_FAILURES_SHOWN: usize = 50;
+/// Assertions listed in a suite summary, over all scenarios; past this
+/// many, `summary.json` has the rest.
+pub const MAX_SUITE_ASSERTIONS_SHOWN: usize = 100;
 
 /// The summary of one run.
 pub fn render(report: &RunReport, record: &RunRecord) -> String {
@@ -139,6 +143,24 @@ pub fn render(report: &RunReport, record: &RunRecord) -> String {
         }
     }
 
+    if !report.assertions.is_empty() {
+        out.push_str("\n### Assertions\n\n");
+        out.push_str("| assertion | kind | hits | passes | failures | evidence |\n");
+        out.push_str("| --- | --- | ---: | ---: | ---: | --- |\n");
+        for a in &report.assertions {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                cell(&a.message),
+                a.kind.as_str(),
+                a.hits,
+                a.passes,
+                a.failures,
+                cell(&run_evidence(a))
+            );
+        }
+    }
+
     let panics: Vec<_> = record
         .trace
         .iter()
@@ -202,6 +224,13 @@ pub fn render_suite(summary: &SuiteSummary) -> String {
         "| **total** | {} | {} | {} | {} |",
         t.seeds, t.passed, t.failed, t.unknown
     );
+    if !summary.coverage_failures.is_empty() {
+        out.push_str("\n### Coverage requirements not met\n\n");
+        for f in &summary.coverage_failures {
+            let _ = writeln!(out, "- {}", inline(f));
+        }
+    }
+    suite_assertions(&mut out, summary);
     if !summary.failures.is_empty() {
         out.push_str("\n### Seeds that did not pass\n\n");
         out.push_str("| scenario | seed | status | problems | replay |\n");
@@ -228,6 +257,75 @@ pub fn render_suite(summary: &SuiteSummary) -> String {
     }
     let _ = writeln!(out, "\nharness {}", inline(&summary.harness_version));
     out
+}
+
+/// What a run's record of one assertion shows: when it first failed, or
+/// first held for the kinds that want to hold once.
+fn run_evidence(a: &AssertionRecord) -> String {
+    let (what, occurrence) = match (&a.first_failure, &a.first_pass) {
+        (Some(f), _) if a.violated() => ("failed", f),
+        (_, Some(p)) if a.kind.wants_once() => ("held", p),
+        _ if a.kind.wants_once() => return "never held".into(),
+        _ => return String::new(),
+    };
+    let mut text = format!(
+        "first {what} at {}",
+        view::time_label(Duration::from_nanos(occurrence.time_ns))
+    );
+    if let Some(host) = &occurrence.host {
+        let _ = write!(text, " on {host}");
+    }
+    if !occurrence.details.is_null() {
+        let _ = write!(text, ": {}", occurrence.details);
+    }
+    text
+}
+
+/// The suite's assertions: per scenario, how many seeds reached each, how
+/// many it held in, and whether it did what its kind asks.
+fn suite_assertions(out: &mut String, summary: &SuiteSummary) {
+    let total: usize = summary.assertions.values().map(Vec::len).sum();
+    if total == 0 {
+        return;
+    }
+    out.push_str("\n### Assertions\n\n");
+    out.push_str(
+        "| scenario | assertion | kind | seeds reached | seeds held | hits | passes | failures | result |\n",
+    );
+    out.push_str("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    let rows = summary
+        .assertions
+        .iter()
+        .flat_map(|(scenario, tallies)| tallies.iter().map(move |t| (scenario, t)));
+    for (scenario, t) in rows.take(MAX_SUITE_ASSERTIONS_SHOWN) {
+        let result = if t.kind.fails_seed() && t.violated_seeds > 0 {
+            format!("❌ broken in {} seeds", t.violated_seeds)
+        } else if t.never_satisfied() {
+            "⚠️ never held".to_string()
+        } else {
+            "✅".to_string()
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(scenario),
+            cell(&t.message),
+            t.kind.as_str(),
+            t.seeds,
+            t.satisfied_seeds,
+            t.hits,
+            t.passes,
+            t.failures,
+            result
+        );
+    }
+    if total > MAX_SUITE_ASSERTIONS_SHOWN {
+        let _ = writeln!(
+            out,
+            "\n… and {} more; `summary.json` lists every one.",
+            total - MAX_SUITE_ASSERTIONS_SHOWN
+        );
+    }
 }
 
 fn badge(status: Status) -> &'static str {
@@ -365,6 +463,7 @@ mod tests {
                 replay: "replay s.toml --seed 0".into(),
                 fault_kinds: Vec::new(),
                 reached: Vec::new(),
+                assertions: Vec::new(),
             },
             SeedResult {
                 scenario: "s".into(),
@@ -376,6 +475,7 @@ mod tests {
                 replay: "replay s.toml --seed 1".into(),
                 fault_kinds: Vec::new(),
                 reached: Vec::new(),
+                assertions: Vec::new(),
             },
         ];
         let md = render_suite(&SuiteSummary::from_results(

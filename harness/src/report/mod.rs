@@ -18,6 +18,7 @@ mod view;
 
 pub use seed_results::SeedResults;
 
+use crate::assertions::AssertionRecord;
 use crate::check::{Status, Verdict};
 use crate::history::{History, OpKind, Outcome};
 use crate::plan::Plan;
@@ -98,6 +99,9 @@ pub struct RunReport {
     pub run: RunSummary,
     pub history: HistoryStats,
     pub verdicts: Vec<Verdict>,
+    /// Every assertion the run reached, sorted by message then kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assertions: Vec<AssertionRecord>,
     pub trace_hash: String,
 }
 
@@ -132,6 +136,7 @@ impl RunReport {
             },
             history: HistoryStats::of(&record.history),
             verdicts,
+            assertions: record.assertions.clone(),
             trace_hash: record.trace_hash.clone(),
         }
     }

@@ -13,6 +13,8 @@
 //! [`SeedResults::iter`] gives back exactly the results pushed, and the
 //! JSON form is that of a list of them.
 
+use crate::assertions::sweep::{Margin, SeedAssertion};
+use crate::assertions::AssertKind;
 use crate::check::Status;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -38,6 +40,10 @@ pub struct SeedResult {
     /// States the target reported reaching (see [`crate::coverage`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reached: Vec<String>,
+    /// The assertions the run reached, with their counts (see
+    /// [`crate::assertions`]), sorted by message then kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assertions: Vec<SeedAssertion>,
 }
 
 /// Seed results in push order (see the module docs).
@@ -51,6 +57,19 @@ pub struct SeedResults {
     lists: Interner<Vec<u32>>,
     /// Replay commands split around the seed: (before, after).
     replays: Interner<(u32, u32)>,
+    /// Every compact record's assertions, one run after another.
+    assertions: Vec<CompactAssertion>,
+}
+
+/// A [`SeedAssertion`] with its message interned.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct CompactAssertion {
+    message: u32,
+    kind: AssertKind,
+    hits: u64,
+    passes: u64,
+    failures: u64,
+    extreme: Option<Margin>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -68,6 +87,8 @@ enum Stored {
         replay: u32,
         fault_kinds: u32,
         reached: u32,
+        /// `assertions[start..start + len]` of [`SeedResults`].
+        assertions: (u32, u32),
     },
     Whole(u32),
 }
@@ -150,6 +171,7 @@ impl SeedResults {
             replay: _,
             fault_kinds: _,
             reached: _,
+            assertions,
         } = result;
         if !problems.is_empty() || !failed.is_empty() {
             return None;
@@ -166,12 +188,26 @@ impl SeedResults {
         let replay = self.replays.intern((before, after));
         let fault_kinds = self.list(&result.fault_kinds);
         let reached = self.list(&result.reached);
+        let start = u32::try_from(self.assertions.len()).ok()?;
+        let len = u32::try_from(assertions.len()).ok()?;
+        for a in assertions {
+            let message = self.string(&a.message);
+            self.assertions.push(CompactAssertion {
+                message,
+                kind: a.kind,
+                hits: a.hits,
+                passes: a.passes,
+                failures: a.failures,
+                extreme: a.extreme,
+            });
+        }
         Some(Stored::Compact {
             status: result.status,
             trace_hash,
             replay,
             fault_kinds,
             reached,
+            assertions: (start, len),
         })
     }
 
@@ -204,6 +240,7 @@ impl SeedResults {
                 replay,
                 fault_kinds,
                 reached,
+                assertions: (start, len),
             } => {
                 let (before, after) = *self.replays.get(replay);
                 SeedResult {
@@ -221,6 +258,17 @@ impl SeedResults {
                     ),
                     fault_kinds: self.strings_of(fault_kinds),
                     reached: self.strings_of(reached),
+                    assertions: self.assertions[start as usize..(start + len) as usize]
+                        .iter()
+                        .map(|a| SeedAssertion {
+                            message: self.strings.get(a.message).clone(),
+                            kind: a.kind,
+                            hits: a.hits,
+                            passes: a.passes,
+                            failures: a.failures,
+                            extreme: a.extreme,
+                        })
+                        .collect(),
                 }
             }
         }
@@ -276,6 +324,19 @@ mod tests {
             replay: format!("replay scenarios/{scenario}.toml --seed {seed} --set a.b=1"),
             fault_kinds: vec!["crash".into(), "partition".into()],
             reached: vec![format!("kv: state {}", seed % 3)],
+            assertions: (0..seed % 3)
+                .map(|i| SeedAssertion {
+                    message: format!("assertion {i}"),
+                    kind: AssertKind::Sometimes,
+                    hits: seed + i,
+                    passes: seed % 2,
+                    failures: 0,
+                    extreme: (i == 1).then_some(Margin {
+                        direction: crate::assertions::Direction::Minimize,
+                        margin: seed as f64 / 3.0,
+                    }),
+                })
+                .collect(),
         }
     }
 

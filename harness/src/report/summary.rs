@@ -5,6 +5,7 @@
 //! report a single machine would have written.
 
 pub use super::seed_results::{SeedResult, SeedResults};
+use crate::assertions::sweep::{satisfied_seeds, AssertionTally, Tallies};
 use crate::check::Status;
 use crate::coverage::ScenarioCoverage;
 use crate::scenario::CoverageRequirement;
@@ -76,6 +77,14 @@ pub struct SuiteSummary {
     /// Coverage requirements that were not met.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub coverage_failures: Vec<String>,
+    /// Every assertion each scenario's seeds reached, with hit and pass
+    /// counts across the seeds, sorted by message then kind.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub assertions: BTreeMap<String, Vec<AssertionTally>>,
+    /// `sometimes` assertions that were reached but never held, one line
+    /// each (`scenario: sometimes "message" …`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub never_satisfied: Vec<String>,
 }
 
 impl SuiteSummary {
@@ -88,10 +97,17 @@ impl SuiteSummary {
         let mut coverage: BTreeMap<String, ScenarioCoverage> = BTreeMap::new();
         let mut total = ScenarioTally::default();
         let mut failures: Vec<SeedResult> = Vec::new();
+        let mut asserted: BTreeMap<String, Tallies> = BTreeMap::new();
         for r in results {
             let r = r.borrow();
             if r.status != Status::Pass {
                 failures.push(r.clone());
+            }
+            if !r.assertions.is_empty() {
+                asserted
+                    .entry(r.scenario.clone())
+                    .or_default()
+                    .add(&r.assertions);
             }
             coverage.entry(r.scenario.clone()).or_default().add(
                 &r.fault_kinds,
@@ -108,12 +124,37 @@ impl SuiteSummary {
             }
         }
         failures.sort_by(|a, b| (&a.scenario, a.seed).cmp(&(&b.scenario, b.seed)));
+        let assertions: BTreeMap<String, Vec<AssertionTally>> = asserted
+            .into_iter()
+            .map(|(scenario, tallies)| (scenario, tallies.finish()))
+            .collect();
+        let mut never_satisfied = Vec::new();
+        for (scenario, tallies) in &assertions {
+            for t in tallies.iter().filter(|t| t.never_satisfied()) {
+                never_satisfied.push(format!(
+                    "{scenario}: {} \"{}\" reached {} times in {} seeds, never held",
+                    t.kind.as_str(),
+                    t.message,
+                    t.hits,
+                    t.seeds
+                ));
+            }
+        }
         let mut coverage_failures = Vec::new();
         for (scenario, reqs) in requirements {
             let Some(seen) = coverage.get(scenario) else {
                 continue;
             };
             for req in reqs {
+                if let Some(message) = &req.assertion {
+                    let tallies = assertions.get(scenario).map_or(&[][..], Vec::as_slice);
+                    if let Some(failure) =
+                        assertion_shortfall(tallies, message, req.min_fraction, seen.seeds)
+                    {
+                        coverage_failures.push(format!("{scenario}: {failure}"));
+                    }
+                    continue;
+                }
                 let fraction = seen.fraction(req);
                 if fraction < req.min_fraction {
                     coverage_failures.push(format!(
@@ -134,10 +175,60 @@ impl SuiteSummary {
             not_run,
             coverage,
             coverage_failures,
+            assertions,
+            never_satisfied,
         }
     }
 
     pub fn all_passed(&self) -> bool {
         self.total.passed == self.total.seeds && self.coverage_failures.is_empty()
     }
+}
+
+/// Assertions named in an unmet requirement's message; `summary.json`
+/// lists them all.
+pub const MAX_NAMED_IN_SHORTFALL: usize = 10;
+
+/// Why an `[[coverage]] assertion = "…"` requirement is not met, if it is
+/// not: the assertion held in too few of the `seeds` that ran.
+fn assertion_shortfall(
+    tallies: &[AssertionTally],
+    message: &str,
+    min_fraction: f64,
+    seeds: u64,
+) -> Option<String> {
+    let held = satisfied_seeds(tallies, message);
+    let fraction = held.unwrap_or(0) as f64 / seeds.max(1) as f64;
+    if seeds > 0 && fraction >= min_fraction {
+        return None;
+    }
+    let required = format!("required {:.0}%", min_fraction * 100.0);
+    Some(match held {
+        None => {
+            // Name what was reached, so a misspelt message is easy to spot.
+            let mut known: Vec<String> = tallies
+                .iter()
+                .take(MAX_NAMED_IN_SHORTFALL)
+                .map(|t| format!("\"{}\"", t.message))
+                .collect();
+            if tallies.len() > MAX_NAMED_IN_SHORTFALL {
+                known.push(format!(
+                    "and {} more",
+                    tallies.len() - MAX_NAMED_IN_SHORTFALL
+                ));
+            }
+            let known = if known.is_empty() {
+                "no assertion was reached".to_string()
+            } else {
+                format!("reached: {}", known.join(", "))
+            };
+            format!(
+                "assertion \"{message}\" was never reached in {seeds} seeds, {required} ({known})"
+            )
+        }
+        Some(_) => format!(
+            "assertion \"{message}\" held in {:.0}% of {seeds} seeds, {required}",
+            fraction * 100.0
+        ),
+    })
 }

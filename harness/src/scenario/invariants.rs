@@ -212,15 +212,21 @@ pub struct CoverageRequirement {
     /// `state=half-open`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
+    /// The message of an assertion (see [`crate::assertions`]) that must
+    /// hold at least once in the seed: a `sometimes` that held, a
+    /// `reachable` reached, an `always` reached and holding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assertion: Option<String>,
     /// Fraction of seeds, in [0, 1].
     pub min_fraction: f64,
 }
 
 impl CoverageRequirement {
     pub fn describe(&self) -> String {
-        match (&self.fault, &self.event) {
-            (Some(f), _) => format!("fault {f}"),
-            (_, Some(e)) => format!("event \"{e}\""),
+        match (&self.fault, &self.event, &self.assertion) {
+            (Some(f), _, _) => format!("fault {f}"),
+            (_, Some(e), _) => format!("event \"{e}\""),
+            (_, _, Some(a)) => format!("assertion \"{a}\""),
             _ => "nothing".into(),
         }
     }

@@ -38,6 +38,13 @@ pub(super) fn set_level(level: Option<Level>) {
     CURRENT.with(|c| c.set(0));
 }
 
+/// The host whose software is running on this thread's simulation, if any
+/// (for assertions, which record where they were hit).
+pub(super) fn current_host() -> Option<String> {
+    let host = CURRENT.with(|c| c.get());
+    (host != 0).then(|| HOSTS.with(|h| h.borrow()[host as usize - 1].clone()))
+}
+
 struct CaptureSubscriber;
 
 fn is_turmoil(meta: &Metadata<'_>) -> bool {

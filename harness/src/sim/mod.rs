@@ -86,6 +86,7 @@ pub fn run(plan: &Plan, system: Arc<dyn System>, options: &RunOptions) -> RunRec
     capture::capture_panics(true);
     capture::NOW_NS.with(|n| n.set(0));
     crate::host_faults::install(Seed(plan.seed));
+    crate::assertions::begin_run(now_ns, capture::current_host);
 
     let mut steps = 0u64;
     let mut elapsed = Duration::ZERO;
@@ -121,10 +122,13 @@ pub fn run(plan: &Plan, system: Arc<dyn System>, options: &RunOptions) -> RunRec
     capture::capture_panics(false);
     capture::set_level(None);
     crate::host_faults::uninstall();
+    let assertions = crate::assertions::end_run();
     let log = LOG
         .with(|log| log.borrow_mut().take())
         .expect("run log installed above");
-    log.finish(end, elapsed, steps)
+    let mut record = log.finish(end, elapsed, steps);
+    record.assertions = assertions;
+    record
 }
 
 fn simulate(

@@ -180,6 +180,7 @@ mod tests {
             replay: String::new(),
             fault_kinds: Vec::new(),
             reached: Vec::new(),
+            assertions: Vec::new(),
         }
     }
 

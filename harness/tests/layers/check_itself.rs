@@ -140,3 +140,29 @@ fn a_circle_between_sibling_files_is_found_through_reexports() {
     assert!(problems[0].contains("parse -> validate at middle/parse.rs:3"));
     assert!(problems[0].contains("validate -> parse at middle/validate.rs:1"));
 }
+
+#[test]
+fn an_exported_macro_belongs_to_the_module_that_defines_it() {
+    let sources = tree(&[
+        (
+            "bottom/mod.rs",
+            "mod macros;\npub fn record() {}\n",
+        ),
+        (
+            "bottom/macros.rs",
+            "#[macro_export]\n#[doc(hidden)]\nmacro_rules! low {\n    () => { $crate::bottom::record() };\n}\n#[macro_export]\nmacro_rules! also_low {\n    () => { $crate::low!() };\n}\n",
+        ),
+        ("middle.rs", "fn f() { crate::low!(); crate::high!() }\n"),
+        (
+            "top.rs",
+            "#[macro_export]\nmacro_rules! high {\n    () => {};\n}\n",
+        ),
+    ]);
+    let problems = violations(&sources, FLOORS, &[]);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0].contains("middle.rs:1: `middle` (floor 1) uses `top` (floor 2)"),
+        "{}",
+        problems[0]
+    );
+}

@@ -49,6 +49,9 @@ const FLOORS: &[(&str, u32)] = &[
     ("host_faults", 2),
     ("record", 2),
     ("history", 1),
+    // What system code asserts in a run, tallied on the run's thread; the
+    // macros a target calls sit here, below `target` and `record`.
+    ("assertions", 1),
     ("fault", 1),
     ("seed", 0),
     ("duration", 0),

@@ -47,6 +47,33 @@ pub fn violations(
         }
     }
 
+    // `#[macro_export]` puts a macro at the crate root whichever module
+    // defines it, so `crate::name!` (or `$crate::name!` in another macro)
+    // is an arrow to the top-level module that defines `name`.
+    for source in sources {
+        let Some(top) = source.module.first() else {
+            continue;
+        };
+        let lines: Vec<&str> = source.text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if code(line).trim() != "#[macro_export]" {
+                continue;
+            }
+            let name = lines[i + 1..]
+                .iter()
+                .map(|l| code(l).trim())
+                .find(|l| !l.is_empty() && !l.starts_with("#["))
+                .and_then(|l| l.strip_prefix("macro_rules!"))
+                .map(|rest| rest.trim_end_matches('{').trim());
+            if let Some(name) = name {
+                reexports
+                    .entry(Vec::new())
+                    .or_default()
+                    .insert(name.to_string(), top.clone());
+            }
+        }
+    }
+
     let mut problems = Vec::new();
     let mut arrows: BTreeMap<Vec<String>, Arrows> = BTreeMap::new();
     for source in sources {

@@ -135,10 +135,25 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
     validate_invariants(&scenario.invariants)?;
     for (i, req) in scenario.coverage.iter().enumerate() {
         let key = format!("coverage[{i}]");
-        if req.fault.is_some() == req.event.is_some() {
+        let given = [
+            req.fault.is_some(),
+            req.event.is_some(),
+            req.assertion.is_some(),
+        ];
+        if given.iter().filter(|g| **g).count() != 1 {
             return Err(ScenarioError::at_key(
                 key,
-                "give exactly one of `fault` or `event`",
+                "give exactly one of `fault`, `event` or `assertion`",
+            ));
+        }
+        if req
+            .assertion
+            .as_deref()
+            .is_some_and(|a| a.trim().is_empty())
+        {
+            return Err(ScenarioError::at_key(
+                format!("{key}.assertion"),
+                "expected the message of an assertion in the target's code, found an empty string",
             ));
         }
         if !(0.0..=1.0).contains(&req.min_fraction) {

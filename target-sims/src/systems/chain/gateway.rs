@@ -506,17 +506,26 @@ impl Gateway {
             }
         };
         match &side.breaker {
-            Some(breaker) => breaker
-                .call_classified(exchange, |r| {
-                    r.as_ref()
-                        .err()
-                        .is_some_and(CallError::counts_against_backend)
-                })
-                .await
-                .map_err(|e| match e {
-                    BreakerError::Rejected(_) => CallError::BreakerOpen,
-                    BreakerError::Inner(e) => e,
-                }),
+            Some(breaker) => {
+                // Read the state in the same poll as the breaker's own
+                // admission check, so the assertion moves no transition.
+                harness::assert_sometimes!(
+                    breaker.state() == BreakerState::HalfOpen,
+                    "a breaker went half-open",
+                    &harness::serde_json::json!({ "backend": backend_name(index) })
+                );
+                breaker
+                    .call_classified(exchange, |r| {
+                        r.as_ref()
+                            .err()
+                            .is_some_and(CallError::counts_against_backend)
+                    })
+                    .await
+                    .map_err(|e| match e {
+                        BreakerError::Rejected(_) => CallError::BreakerOpen,
+                        BreakerError::Inner(e) => e,
+                    })
+            }
             None => exchange.await,
         }
     }

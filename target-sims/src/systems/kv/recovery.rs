@@ -16,6 +16,7 @@ use super::checkpoint::{CHECKPOINT_PATH, META_PATH, META_TMP_PATH};
 use super::log::Log;
 use super::wal::{replay, Stop, Wal, WAL_PATH};
 use harness::disk::Disk;
+use harness::serde_json::json;
 use std::io;
 use std::time::Duration;
 
@@ -94,6 +95,10 @@ pub async fn load(disk: &Disk, host: &str, verify: bool) -> Loaded {
             keys = checkpoint.state.len(),
             "checkpoint restored"
         );
+        harness::assert_reachable!(
+            "a checkpoint was restored",
+            &json!({ "host": host, "index": checkpoint.last_index })
+        );
     }
 
     // The WAL, read again while its checksums fail.
@@ -117,6 +122,10 @@ pub async fn load(disk: &Disk, host: &str, verify: bool) -> Loaded {
                 why = %why,
                 attempt,
                 "wal record rejected by checksum"
+            );
+            harness::assert_reachable!(
+                "a WAL record was rejected by its checksum",
+                &json!({ "host": host, "offset": replayed.valid_len, "attempt": attempt })
             );
             if attempt < WAL_READ_ATTEMPTS {
                 tokio::time::sleep(RECOVERY_RETRY).await;

@@ -187,6 +187,10 @@ impl Queue {
                 entry.state = JobState::Ready;
                 self.ready.push_front(job);
                 tracing::info!(target: "queue", job, token, "lease expired");
+                harness::assert_reachable!(
+                    "a lease expired",
+                    &harness::serde_json::json!({ "job": job, "token": token })
+                );
             }
         }
     }

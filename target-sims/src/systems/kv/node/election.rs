@@ -7,6 +7,7 @@ use super::{Leader, Node, Outbound, Role, Sent, LEADER};
 use crate::primitives::detector::{HeartbeatConfig, HeartbeatDetector};
 use crate::systems::kv::protocol::{Command, Reply, Request, VoteRequest};
 use crate::systems::kv::settings::{Bug, KvConfig};
+use harness::serde_json::json;
 use rand::Rng;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -119,6 +120,10 @@ impl Node {
         });
         self.leader = Some(self.me);
         tracing::info!(target: "kv", host = %self.host, term = self.meta.term, wall_ms = self.clock.now_ms(), "became leader");
+        harness::assert_reachable!(
+            "a leader was elected",
+            &json!({ "host": self.host, "term": self.meta.term })
+        );
         if self.append_local(Command::Noop).await.is_some() {
             self.advance_commit();
             self.apply_committed().await;
