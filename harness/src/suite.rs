@@ -238,7 +238,7 @@ pub fn run_jobs_until(
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<SeedResult>();
     let threads = threads.clamp(1, jobs.len().max(1));
-    let mut results = SeedResults::new();
+    let mut results = SeedResults::with_capacity(jobs.len());
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let tx = tx.clone();
