@@ -396,7 +396,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rounds_double_up_to_the_budget() {
+    fn rounds_grow_fourfold_up_to_the_budget() {
         let ladder = Ladder::new(5000);
         let budgets: Vec<u64> = (0..5).map(|r| ladder.budget(r)).collect();
         assert_eq!(budgets, [1024, 4096, 5000, 5000, 5000]);
