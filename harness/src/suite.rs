@@ -167,7 +167,7 @@ fn run_job(
             problems,
             failed,
             run.report.trace_hash.clone(),
-            cov::fault_kinds(&run.plan),
+            cov::fault_kinds(&run.plan, &run.record),
             cov::reached(&run.record),
         )
     }));
