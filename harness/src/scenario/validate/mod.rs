@@ -131,6 +131,7 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
         ));
     }
     validate_workload(&scenario.workload)?;
+    validate_op_kinds(&scenario.workload, &scenario.target.system, &*system)?;
     faults::validate_faults(scenario, &topology)?;
     validate_invariants(&scenario.invariants)?;
     for (i, req) in scenario.coverage.iter().enumerate() {
@@ -249,6 +250,46 @@ fn validate_workload(w: &WorkloadSpec) -> Result<(), ScenarioError> {
     }
     if w.max_ops == 0 {
         return fail("workload.max_ops", "must be greater than zero".into());
+    }
+    Ok(())
+}
+
+/// Every kind in the mix (with a weight) must be one the system's clients
+/// serve; so must `read`, for final reads.
+fn validate_op_kinds(
+    w: &WorkloadSpec,
+    target: &str,
+    system: &dyn System,
+) -> Result<(), ScenarioError> {
+    let served = system.op_kinds();
+    let names = || {
+        served
+            .iter()
+            .filter(|k| **k != crate::history::OpKind::Txn)
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (kind, weight) in &w.mix {
+        if *weight > 0 && !served.contains(kind) {
+            return Err(ScenarioError::at_key(
+                format!("workload.mix.{}", kind.as_str()),
+                format!(
+                    "target \"{target}\" does not serve {} operations: its clients serve {}",
+                    kind.as_str(),
+                    names()
+                ),
+            ));
+        }
+    }
+    if w.final_read && !served.contains(&crate::history::OpKind::Read) {
+        return Err(ScenarioError::at_key(
+            "workload.final_read",
+            format!(
+                "final reads need read operations, which target \"{target}\" does not serve (it serves {})",
+                names()
+            ),
+        ));
     }
     Ok(())
 }
