@@ -3,6 +3,9 @@
 //! The faults' checks, the longest, are in `faults.rs`.
 
 mod faults;
+mod times;
+
+pub use times::MAX_SIMULATED_TIME;
 
 use super::error::ScenarioError;
 use super::*;
@@ -122,6 +125,7 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
         clients: scenario.workload.client_host_names(),
     };
 
+    times::validate_times(scenario)?;
     validate_simulation(&scenario.simulation)?;
     let capacity = scenario.network.tcp_capacity;
     if capacity == 0 || capacity > MAX_TCP_CAPACITY {
@@ -218,10 +222,13 @@ fn validate_workload(w: &WorkloadSpec) -> Result<(), ScenarioError> {
             ),
         );
     }
-    if !(w.rate.is_finite() && w.rate > 0.0 && w.rate <= 100_000.0) {
+    if !(w.rate.is_finite() && (MIN_RATE..=MAX_RATE).contains(&w.rate)) {
         return fail(
             "workload.rate",
-            format!("expected ops/s in (0, 100000], found {}", w.rate),
+            format!(
+                "expected operations per second per client in [{MIN_RATE:e}, {MAX_RATE}], found {}",
+                compact(w.rate)
+            ),
         );
     }
     if w.mix.values().all(|&weight| weight == 0) {
@@ -252,6 +259,16 @@ fn validate_workload(w: &WorkloadSpec) -> Result<(), ScenarioError> {
         return fail("workload.max_ops", "must be greater than zero".into());
     }
     Ok(())
+}
+
+/// A number as a person would write it: `0.07`, but `1e-30`, not thirty
+/// zeros.
+fn compact(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-4..1e9).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
 }
 
 /// Every kind in the mix (with a weight) must be one the system's clients
