@@ -56,13 +56,11 @@ impl LoadedScenario {
         overrides: &[String],
         registry: &crate::target::Registry,
     ) -> Result<LoadedScenario, crate::scenario::ScenarioError> {
-        let in_file = |mut e: crate::scenario::ScenarioError| {
-            e.file = Some(path.to_path_buf());
-            e
-        };
         let scenario = crate::scenario::load_file(path, registry)?;
-        let scenario = crate::scenario::apply_overrides(&scenario, overrides).map_err(in_file)?;
-        let prepared = crate::scenario::validate(&scenario, registry).map_err(in_file)?;
+        // The file passed on its own: what is wrong now came with a --set.
+        let blame = |e| crate::scenario::blame_overrides(e, overrides, path);
+        let scenario = crate::scenario::apply_overrides(&scenario, overrides).map_err(blame)?;
+        let prepared = crate::scenario::validate(&scenario, registry).map_err(blame)?;
         Ok(LoadedScenario {
             scenario,
             path: Some(path.to_path_buf()),

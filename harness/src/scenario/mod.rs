@@ -14,6 +14,7 @@
 //! re-exported here, so `scenario::X` is the one path to use.
 
 mod builder;
+mod diagnose;
 mod error;
 mod faults;
 mod invariants;
@@ -35,7 +36,7 @@ pub use invariants::{
     AvailabilitySpec, ConvergenceSpec, CoverageRequirement, DurabilitySpec, InvariantsSpec,
     JobsSpec, LinearizableSpec, DEFAULT_MAX_PROCESSING_DELAY, LINEARIZABLE_MODELS,
 };
-pub use overrides::apply_overrides;
+pub use overrides::{apply_overrides, blame_overrides};
 pub use parse::{load_file, parse_str, path_to_string};
 pub use random::{RandomFaultKind, RandomFaultsSpec};
 pub use simulation::{NetworkSpec, SimulationSpec, DEFAULT_TCP_CAPACITY, MAX_TCP_CAPACITY};
