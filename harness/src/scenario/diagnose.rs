@@ -19,10 +19,11 @@ use super::Scenario;
 /// is about, if it can be told.
 ///
 /// An unknown key names itself. For a bad value, the entry is
-/// deserialised again without each key: the key whose removal leaves
-/// only "missing field `key`" (or nothing wrong at all) is the one whose
-/// value was rejected. serde visits a table's keys before it checks for
-/// missing ones, so a still-bad value elsewhere always shows first.
+/// deserialised again without each key: the key whose removal changes
+/// the error is the one whose value was rejected. serde visits a table's
+/// keys before it checks for missing ones, so removing a good key leaves
+/// the same error, while removing the bad one leaves "missing field", the
+/// next bad value's error, or none.
 pub(super) fn culprit_in_event(entry: &toml::Table, message: &str) -> Option<String> {
     if let Some(unknown) = backticked_after(message, "unknown field `") {
         return entry.contains_key(&unknown).then_some(unknown);
@@ -31,17 +32,24 @@ pub(super) fn culprit_in_event(entry: &toml::Table, message: &str) -> Option<Str
         // Rightly about the entry as a whole.
         return None;
     }
+    let error_without = |key: Option<&str>| {
+        let mut without = entry.clone();
+        if let Some(key) = key {
+            without.remove(key);
+        }
+        toml::Value::Table(without)
+            .try_into::<FaultEventSpec>()
+            .err()
+            .map(|err| err.message().trim().to_string())
+    };
+    let original = error_without(None)?;
+    // Without the culprit the error changes (to "missing field", to the
+    // next bad value, or to none); without any other key it stays, since
+    // the culprit's value is still visited before missing keys are checked.
     entry
         .keys()
         .filter(|key| key.as_str() != "kind")
-        .find(|key| {
-            let mut without = entry.clone();
-            without.remove(key.as_str());
-            match toml::Value::Table(without).try_into::<FaultEventSpec>() {
-                Ok(_) => true,
-                Err(err) => err.message().trim() == format!("missing field `{key}`"),
-            }
-        })
+        .find(|key| error_without(Some(key)).as_deref() != Some(original.as_str()))
         .cloned()
 }
 
@@ -139,6 +147,14 @@ mod tests {
         assert_eq!(culprit_in_event(&e, &error_of(&e)), Some("from".into()));
         let e = entry("kind = \"crash\"\nhost = \"n1\"\nat = \"soon\"\n");
         assert_eq!(culprit_in_event(&e, &error_of(&e)), Some("at".into()));
+        // Two bad values: the one serde reported is named.
+        let e = entry("kind = \"crash\"\nhost = \"n1\"\nat = \"-1s\"\nduration = \"soon\"\n");
+        let culprit = if error_of(&e).contains("-1s") {
+            "at"
+        } else {
+            "duration"
+        };
+        assert_eq!(culprit_in_event(&e, &error_of(&e)), Some(culprit.into()));
     }
 
     #[test]
