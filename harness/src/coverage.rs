@@ -2,7 +2,8 @@
 //!
 //! Swarm testing only finds bugs if the seeds really do explore: a scenario
 //! that silently stops crashing its leader, or never reaches half-open,
-//! still passes. So each seed reports the fault kinds its plan applied and
+//! still passes. So each seed reports the fault kinds its run applied (as
+//! recorded: a planned fault the run ended before is not counted) and
 //! the states its target reported reaching — every distinct `tracing`
 //! event, labelled `target: message` (plus `[state=…]` when the event has a
 //! `state` field) — and the suite counts, per scenario, how many seeds saw
@@ -24,11 +25,13 @@ pub use crate::scenario::CoverageRequirement;
 /// Cap on distinct state labels kept per seed.
 pub const MAX_LABELS_PER_SEED: usize = 256;
 
-/// The fault kinds a plan applies (start events only), sorted.
-pub fn fault_kinds(plan: &Plan) -> Vec<String> {
+/// The fault kinds a run applied (start events only), sorted: the plan's
+/// events the record says the nemesis reached, never the ones it did not.
+pub fn fault_kinds(plan: &Plan, record: &RunRecord) -> Vec<String> {
     let kinds: BTreeSet<&'static str> = plan
         .events
         .iter()
+        .take(record.plan_events_applied)
         .filter_map(|e| fault_kind(&e.action))
         .collect();
     kinds.into_iter().map(str::to_string).collect()

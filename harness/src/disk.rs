@@ -38,6 +38,11 @@
 //! Every injected error, rejection and corruption is an `info` event (target
 //! `disk`) in the run's trace.
 //!
+//! Paths may be absolute or relative; a relative path is relative to the
+//! disk's root (`state` is `/state`), and `.` and `..` are resolved by
+//! their text, so every spelling of a file is the same file and the same
+//! durability rules.
+//!
 //! Targets get a [`Disk`] from [`crate::target::HostEnv::disk`] inside their
 //! host software and use only it (never `std::fs`), so every fault applies.
 
@@ -77,7 +82,7 @@ impl Disk {
     /// synced).
     pub async fn create_dir_all(&self, dir: impl AsRef<Path>) -> io::Result<()> {
         use turmoil::fs::shim::std::fs;
-        let dir = dir.as_ref();
+        let dir = &absolute(dir.as_ref());
         self.enter(DiskOp::Write, "create_dir_all", dir).await?;
         fs::create_dir_all(dir)?;
         fs::sync_dir(dir)
@@ -85,7 +90,7 @@ impl Disk {
 
     /// The whole content of a file (`NotFound` if it does not exist).
     pub async fn read(&self, path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
-        let path = path.as_ref();
+        let path = &absolute(path.as_ref());
         self.enter(DiskOp::Read, "read", path).await?;
         let mut data = turmoil::fs::shim::std::fs::read(path)?;
         if let Some(bit) = host_faults::with_host(&self.host, |h| h.corrupt(&mut data)).flatten() {
@@ -102,7 +107,7 @@ impl Disk {
 
     /// Replaces a file's content (pending until [`Disk::sync`]).
     pub async fn write(&self, path: impl AsRef<Path>, data: &[u8]) -> io::Result<()> {
-        let path = path.as_ref();
+        let path = &absolute(path.as_ref());
         self.enter(DiskOp::Write, "write", path).await?;
         let old_len = file_len(path);
         self.check_space("write", path, (data.len() as u64).saturating_sub(old_len))?;
@@ -112,7 +117,7 @@ impl Disk {
     /// Appends to a file, creating it if needed (pending until synced).
     pub async fn append(&self, path: impl AsRef<Path>, data: &[u8]) -> io::Result<()> {
         use std::io::Write;
-        let path = path.as_ref();
+        let path = &absolute(path.as_ref());
         self.enter(DiskOp::Write, "append", path).await?;
         self.check_space("append", path, data.len() as u64)?;
         let mut file = turmoil::fs::shim::std::fs::OpenOptions::new()
@@ -125,7 +130,7 @@ impl Disk {
     /// Makes a file's data and its directory entry durable (fsync).
     pub async fn sync(&self, path: impl AsRef<Path>) -> io::Result<()> {
         use turmoil::fs::shim::std::fs;
-        let path = path.as_ref();
+        let path = &absolute(path.as_ref());
         self.enter(DiskOp::Sync, "sync", path).await?;
         fs::OpenOptions::new().read(true).open(path)?.sync_all()?;
         fs::sync_dir(parent(path))
@@ -136,7 +141,7 @@ impl Disk {
     /// `auto_da_alloc` does for a rename over an existing file.
     pub async fn rename(&self, from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
         use turmoil::fs::shim::std::fs;
-        let (from, to) = (from.as_ref(), to.as_ref());
+        let (from, to) = (&absolute(from.as_ref()), &absolute(to.as_ref()));
         self.enter(DiskOp::Write, "rename", from).await?;
         // turmoil keeps a file's pending writes by path: once a rename is
         // applied by a directory sync, the source's pending writes would be
@@ -156,7 +161,7 @@ impl Disk {
     /// Removes a file (durably).
     pub async fn remove(&self, path: impl AsRef<Path>) -> io::Result<()> {
         use turmoil::fs::shim::std::fs;
-        let path = path.as_ref();
+        let path = &absolute(path.as_ref());
         self.enter(DiskOp::Write, "remove", path).await?;
         // Flushed first so no pending write of the removed file outlives it
         // in turmoil and shows up in a later file of the same name.
@@ -167,7 +172,7 @@ impl Disk {
 
     /// Shortens (or extends with zeros) a file, pending until synced.
     pub async fn truncate(&self, path: impl AsRef<Path>, len: u64) -> io::Result<()> {
-        let path = path.as_ref();
+        let path = &absolute(path.as_ref());
         self.enter(DiskOp::Write, "truncate", path).await?;
         let file = turmoil::fs::shim::std::fs::OpenOptions::new()
             .write(true)
@@ -178,14 +183,14 @@ impl Disk {
 
     /// Whether a file or directory exists (never faulted: it cannot fail).
     pub fn exists(&self, path: impl AsRef<Path>) -> bool {
-        turmoil::fs::shim::std::fs::exists(path.as_ref())
+        turmoil::fs::shim::std::fs::exists(absolute(path.as_ref()))
     }
 
     /// The file names in a directory, sorted (empty if it does not exist).
     /// A `read` for `disk-error` faults; not delayed by `disk-slow` (it is
     /// not async).
     pub fn list(&self, dir: impl AsRef<Path>) -> io::Result<Vec<String>> {
-        let dir = dir.as_ref();
+        let dir = &absolute(dir.as_ref());
         self.check_error(DiskOp::Read, "list", dir)?;
         let entries = match turmoil::fs::shim::std::fs::read_dir(dir) {
             Ok(entries) => entries,
@@ -304,8 +309,51 @@ fn used_bytes() -> u64 {
     total
 }
 
+/// The directory whose entry for `path` a sync makes durable. Paths here
+/// are always absolute (see [`absolute`]), so only `/` has no parent.
 fn parent(path: &Path) -> PathBuf {
     path.parent()
-        .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("/"), Path::to_path_buf)
+}
+
+/// `path` as turmoil should see it: absolute, with `.` and `..` resolved
+/// by their text. A relative path is relative to the disk's root, the
+/// only working directory a simulated host has. turmoil keeps paths as
+/// given and matches a file's pending directory entry by its parent, so a
+/// relative `state` (whose parent is the empty path) would never be made
+/// durable by syncing `/`: every call goes through here first.
+fn absolute(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::from("/");
+    for part in path.components() {
+        match part {
+            Component::Normal(name) => out.push(name),
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::absolute;
+    use std::path::Path;
+
+    #[test]
+    fn paths_are_made_absolute_from_the_disk_root() {
+        for (given, expected) in [
+            ("state", "/state"),
+            ("./wal/log", "/wal/log"),
+            ("/wal/../state.tmp", "/state.tmp"),
+            ("../../x", "/x"),
+            ("/", "/"),
+            ("", "/"),
+            ("/d/", "/d"),
+        ] {
+            assert_eq!(absolute(Path::new(given)), Path::new(expected), "{given}");
+        }
+    }
 }

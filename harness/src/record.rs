@@ -101,6 +101,14 @@ pub struct RunRecord {
     /// trace hash: assertions observe a run without changing it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assertions: Vec<AssertionRecord>,
+    /// How many of the plan's events (in plan order) the nemesis applied
+    /// before the run ended: what coverage counts, never the plan itself.
+    #[serde(default)]
+    pub plan_events_applied: usize,
+    /// When a client first found `workload.max_ops` used up before the
+    /// workload's end: the run then tested less than its scenario asks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ops_reached_ns: Option<u64>,
 }
 
 impl RunRecord {
@@ -132,6 +140,8 @@ pub struct RunLog {
     pub trace: Vec<TraceEvent>,
     pub trace_dropped: u64,
     pub replica_states: BTreeMap<String, PublishedState>,
+    pub plan_events_applied: usize,
+    pub max_ops_reached_ns: Option<u64>,
     trace_limit: usize,
     hasher: Fnv1a,
 }
@@ -143,6 +153,8 @@ impl RunLog {
             trace: Vec::new(),
             trace_dropped: 0,
             replica_states: BTreeMap::new(),
+            plan_events_applied: 0,
+            max_ops_reached_ns: None,
             trace_limit,
             hasher: Fnv1a::default(),
         }
@@ -177,6 +189,8 @@ impl RunLog {
             steps,
             replica_states: self.replica_states,
             assertions: Vec::new(),
+            plan_events_applied: self.plan_events_applied,
+            max_ops_reached_ns: self.max_ops_reached_ns,
         }
     }
 }

@@ -59,13 +59,11 @@ impl LoadedScenario {
         overrides: &[String],
         registry: &crate::target::Registry,
     ) -> Result<LoadedScenario, crate::scenario::ScenarioError> {
-        let in_file = |mut e: crate::scenario::ScenarioError| {
-            e.file = Some(path.to_path_buf());
-            e
-        };
         let scenario = crate::scenario::load_file(path, registry)?;
-        let scenario = crate::scenario::apply_overrides(&scenario, overrides).map_err(in_file)?;
-        let prepared = crate::scenario::validate(&scenario, registry).map_err(in_file)?;
+        // The file passed on its own: what is wrong now came with a --set.
+        let blame = |e| crate::scenario::blame_overrides(e, overrides, path);
+        let scenario = crate::scenario::apply_overrides(&scenario, overrides).map_err(blame)?;
+        let prepared = crate::scenario::validate(&scenario, registry).map_err(blame)?;
         Ok(LoadedScenario {
             scenario,
             path: Some(path.to_path_buf()),
@@ -170,7 +168,7 @@ fn run_job(
             problems,
             failed,
             run.report.trace_hash.clone(),
-            cov::fault_kinds(&run.plan),
+            cov::fault_kinds(&run.plan, &run.record),
             cov::reached(&run.record),
             SeedAssertion::of_run(&run.record.assertions),
         )

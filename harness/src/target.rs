@@ -10,7 +10,7 @@
 //! A user testing their own service implements these two traits and hands a
 //! [`Registry`] to [`crate::cli::main`].
 
-use crate::history::{Op, Outcome, Value};
+use crate::history::{Op, OpKind, Outcome, Value};
 use crate::seed::Seed;
 use rand_chacha::ChaCha8Rng;
 use std::future::Future;
@@ -60,6 +60,16 @@ pub trait System: Send + Sync {
     /// per process number (a client whose operation ended in `info` is
     /// replaced by a fresh one, as in Jepsen).
     fn client(&self, process: u64, env: &ClientEnv) -> Box<dyn Client>;
+
+    /// The operation kinds its clients can serve. `chaos check` refuses a
+    /// workload mix with any other kind (every such operation would fail,
+    /// and a scenario must not pass on requests the system never
+    /// understood), and `chaos new` writes a starter mix from them; a
+    /// `final_read` needs `read`. The default, every kind, accepts any
+    /// mix: override it to get that check.
+    fn op_kinds(&self) -> Vec<OpKind> {
+        OpKind::ALL.to_vec()
+    }
 }
 
 /// A bug a target can switch on through its settings, so the harness can

@@ -221,7 +221,7 @@ fn set_overrides_a_scenario_key_and_the_replay_command_keeps_it() {
     let bad = chaos(&["run", "register-isolate", "--set", "workload.clients=lots"]);
     assert_eq!(code(&bad), 2);
     assert!(
-        stderr(&bad).contains("key `--set workload.clients`"),
+        stderr(&bad).contains("--set workload.clients: invalid type"),
         "{}",
         stderr(&bad)
     );

@@ -233,8 +233,8 @@ fn disk_error_with_an_unknown_operation() {
     assert_error(
         "disk-ops",
         &with_event("disk-error", "ops = [\"fsync\"]"),
-        14,
-        "faults.events[1]",
+        18,
+        "faults.events[1].ops",
         "unknown variant `fsync`, expected one of `read`, `write`, `sync`",
     );
 }
@@ -255,8 +255,8 @@ fn clock_jump_with_a_bad_signed_offset() {
     assert_error(
         "clock-offset",
         &with_event("clock-jump", "offset = \"-5\""),
-        14,
-        "faults.events[1]",
+        18,
+        "faults.events[1].offset",
         "\"-5\" is not a signed duration such as \"-5s\", \"+10s\" or \"300ms\"",
     );
 }

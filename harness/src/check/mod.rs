@@ -12,6 +12,7 @@ pub mod convergence;
 pub mod durability;
 pub mod jobs;
 pub mod linearizability;
+mod run;
 pub mod transactional;
 
 use crate::history::Event;
@@ -143,15 +144,10 @@ pub fn overall(verdicts: &[Verdict]) -> Status {
 }
 
 /// Runs every invariant the scenario declares on a run's record. The first
-/// verdict is always `run`: whether the simulation itself completed.
+/// verdict is always `run`: whether the simulation completed and did the
+/// work its scenario asks for (see `run.rs`).
 pub fn run_all(scenario: &Scenario, plan: &Plan, record: &RunRecord) -> Vec<Verdict> {
-    let mut verdicts = Vec::new();
-    verdicts.push(if record.end.is_completed() {
-        Verdict::pass("run", format!("completed in {} steps", record.steps))
-    } else {
-        Verdict::fail("run", record.end.describe())
-            .with_expected("every client finishes within duration + drain, without panics")
-    });
+    let mut verdicts = vec![run::check(plan, record)];
     // The target's own assertions are judged in every run that reached
     // any, whatever the scenario declares.
     verdicts.extend(assertions::check(&record.assertions));

@@ -2,6 +2,7 @@
 //! before it is written.
 
 use super::{program, EXIT_PASS};
+use crate::history::OpKind;
 use crate::report;
 use crate::scenario;
 use crate::target::Registry;
@@ -36,12 +37,19 @@ pub(super) fn new_scenario(
             path.display()
         ));
     }
-    let host = t
-        .configure(&toml::Table::new())
-        .ok()
+    let system = t.configure(&toml::Table::new()).ok();
+    let host = system
+        .as_ref()
         .and_then(|system| system.hosts().into_iter().next())
         .unwrap_or_else(|| "servers".into());
-    let text = starter_scenario(name, t.name(), t.settings_template(), &host);
+    let kinds = system.map_or_else(|| OpKind::ALL.to_vec(), |system| system.op_kinds());
+    let text = starter_scenario(
+        name,
+        t.name(),
+        t.settings_template(),
+        &host,
+        &starter_mix(&kinds),
+    );
     // The template must itself be valid: check before writing.
     scenario::parse_str(&text, Some(&path), registry)
         .map_err(|e| format!("internal: the starter scenario is invalid: {e}"))?;
@@ -52,8 +60,34 @@ pub(super) fn new_scenario(
     Ok(EXIT_PASS)
 }
 
-fn starter_scenario(name: &str, target: &str, settings: &str, host: &str) -> String {
+/// A mix the target serves: reads and writes when it has writes,
+/// otherwise each kind it serves except reads (a queue's producers
+/// enqueue), otherwise reads.
+fn starter_mix(kinds: &[OpKind]) -> String {
+    let served = |k: &OpKind| kinds.contains(k) && *k != OpKind::Txn;
+    let mut mix: Vec<OpKind> = if served(&OpKind::Write) {
+        [OpKind::Read, OpKind::Write]
+            .into_iter()
+            .filter(served)
+            .collect()
+    } else {
+        kinds
+            .iter()
+            .copied()
+            .filter(|k| served(k) && *k != OpKind::Read)
+            .collect()
+    };
+    if mix.is_empty() {
+        mix.push(OpKind::Read);
+    }
+    let weights: Vec<String> = mix.iter().map(|k| format!("{} = 1", k.as_str())).collect();
+    format!("{{ {} }}", weights.join(", "))
+}
+
+fn starter_scenario(name: &str, target: &str, settings: &str, host: &str, mix: &str) -> String {
     let settings: String = settings.lines().map(|l| format!("{l}\n")).collect();
+    let served = format!("mix = {mix}");
+    let mix_line = format!("{served:<34}# weights of the operation kinds the target serves");
     format!(
         r#"# A scenario: a target system, a workload, faults and the invariants that must hold.
 # Every key is optional unless marked; the values shown are the defaults.
@@ -77,7 +111,7 @@ jitter = "0s"                     # plus up to this much, at random
 clients = 4                       # logical clients
 client_hosts = 1                  # hosts they run on (client-0, client-1, ...)
 rate = 20.0                       # operations per second per client
-mix = {{ read = 1, write = 1 }}     # weights of read, write, cas, append, add, ...
+{mix_line}
 keys = 1                          # keys k0, k1, ...
 timeout = "1s"                    # after this an operation is recorded as info
 final_read = false                # read every key after the workload

@@ -83,6 +83,10 @@ pub(super) fn shrink(
     max_runs: usize,
     report_args: &ReportArgs,
 ) -> Result<u8, String> {
+    if max_runs == 0 {
+        // A usage error (exit 2), before anything runs.
+        return Err("--max-runs 0 leaves no run to check that the seed's explicit plan reproduces its failure: give at least 1".into());
+    }
     let path = resolve(arg, registry)?;
     let loaded = load(&path, registry, &report_args.set).map_err(|e| e.to_string())?;
     let out = out.unwrap_or_else(|| {

@@ -16,6 +16,14 @@ impl PlanBuilder {
         rng: &mut ChaCha8Rng,
     ) {
         let resolve = |set: &[String]| topology.resolve_set(set).expect("validated host set");
+        if let Some(hosts) = group_members(spec, topology) {
+            // A host fault aimed at a group is that fault on each member,
+            // each with its own id (so its own window and its own end).
+            for host in hosts {
+                self.add_manual(&with_host(spec, host), topology, rng);
+            }
+            return;
+        }
         let at = spec.at();
         let id = self.id();
         let (start, end) = match spec {
@@ -24,6 +32,10 @@ impl PlanBuilder {
                     id,
                     sides: sides.iter().map(|s| resolve(s)).collect(),
                 },
+                Some(FaultAction::EndPartition { id }),
+            ),
+            FaultEventSpec::Isolate { host, .. } if !topology.is_host(host) => (
+                isolate_each(id, &resolve(std::slice::from_ref(host)), topology),
                 Some(FaultAction::EndPartition { id }),
             ),
             FaultEventSpec::Isolate { host, .. } => (
@@ -167,4 +179,50 @@ impl PlanBuilder {
             self.push(at + duration, end);
         }
     }
+}
+
+/// The members of the group a crash, restart, bounce, pause or resume
+/// names (`servers`); `None` for a single host or any other fault.
+fn group_members(spec: &FaultEventSpec, topology: &Topology) -> Option<Vec<String>> {
+    let host = match spec {
+        FaultEventSpec::Crash { host, .. }
+        | FaultEventSpec::Restart { host, .. }
+        | FaultEventSpec::Bounce { host, .. }
+        | FaultEventSpec::Pause { host, .. }
+        | FaultEventSpec::Resume { host, .. } => host,
+        _ => return None,
+    };
+    if topology.is_host(host) {
+        return None;
+    }
+    Some(topology.resolve(host).expect("validated group"))
+}
+
+/// `spec` aimed at `host` instead.
+fn with_host(spec: &FaultEventSpec, member: String) -> FaultEventSpec {
+    let mut one = spec.clone();
+    match &mut one {
+        FaultEventSpec::Crash { host, .. }
+        | FaultEventSpec::Restart { host, .. }
+        | FaultEventSpec::Bounce { host, .. }
+        | FaultEventSpec::Pause { host, .. }
+        | FaultEventSpec::Resume { host, .. } => *host = member,
+        _ => unreachable!("only host faults are aimed at a group"),
+    }
+    one
+}
+
+/// Every host of a group cut off from every other host: each on a side of
+/// its own, the hosts outside the group together on one more.
+fn isolate_each(id: crate::fault::FaultId, group: &[String], topology: &Topology) -> FaultAction {
+    let mut sides: Vec<Vec<String>> = group.iter().map(|h| vec![h.clone()]).collect();
+    let rest: Vec<String> = topology
+        .all()
+        .into_iter()
+        .filter(|h| !group.contains(h))
+        .collect();
+    if !rest.is_empty() {
+        sides.push(rest);
+    }
+    FaultAction::Partition { id, sides }
 }

@@ -22,6 +22,10 @@ impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.file {
             Some(file) => write!(f, "{}", file.display())?,
+            // A command-line override is its own place.
+            None if self.key.starts_with("--set ") => {
+                return write!(f, "{}: {}", self.key, self.message)
+            }
             None => f.write_str("<scenario>")?,
         }
         if let (Some(line), Some(column)) = (self.line, self.column) {

@@ -14,6 +14,7 @@
 //! re-exported here, so `scenario::X` is the one path to use.
 
 mod builder;
+mod diagnose;
 mod error;
 mod faults;
 mod invariants;
@@ -36,13 +37,15 @@ pub use invariants::{
     DurabilitySpec, InvariantsSpec, JobsSpec, LinearizableSpec, DEFAULT_MAX_PROCESSING_DELAY,
     LINEARIZABLE_HARD_MAX_STATES, LINEARIZABLE_MIN_MAX_MEMORY_BYTES, LINEARIZABLE_MODELS,
 };
-pub use overrides::apply_overrides;
+pub use overrides::{apply_overrides, blame_overrides};
 pub use parse::{load_file, parse_str, path_to_string};
 pub use random::{RandomFaultKind, RandomFaultsSpec};
 pub use simulation::{NetworkSpec, SimulationSpec, DEFAULT_TCP_CAPACITY, MAX_TCP_CAPACITY};
 pub use transactional::{Consistency, TransactionalSpec, TxnModel};
-pub use validate::{validate, Prepared, Topology};
-pub use workload::{WorkloadSpec, DEFAULT_MAX_OPS, MAX_CLIENTS, MAX_CLIENT_HOSTS};
+pub use validate::{validate, Prepared, Topology, MAX_SIMULATED_TIME};
+pub use workload::{
+    WorkloadSpec, DEFAULT_MAX_OPS, MAX_CLIENTS, MAX_CLIENT_HOSTS, MAX_RATE, MIN_RATE,
+};
 
 /// Re-exported from [`crate::fault`], where the plan and the disks find it too.
 pub use crate::fault::DiskOp;

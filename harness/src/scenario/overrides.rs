@@ -24,7 +24,8 @@ pub fn apply_overrides(
             ));
         };
         let key = key.trim();
-        let value = parse_value(raw.trim());
+        let value = parse_value(raw.trim())
+            .map_err(|why| ScenarioError::at_key(format!("--set {key}"), why))?;
         let mut node = &mut json;
         let parts: Vec<&str> = key.split('.').collect();
         for (i, part) in parts.iter().enumerate() {
@@ -43,17 +44,91 @@ pub fn apply_overrides(
                 .or_insert_with(|| serde_json::Value::Object(Default::default()));
         }
     }
-    serde_path_to_error::deserialize::<_, Scenario>(json).map_err(|err| {
+    let given = json.clone();
+    let scenario = serde_path_to_error::deserialize::<_, Scenario>(json).map_err(|err| {
         let key = super::path_to_string(err.path());
         ScenarioError::at_key(format!("--set {key}"), err.into_inner().to_string())
-    })
+    })?;
+    let read = serde_json::to_value(&scenario).expect("scenarios serialise");
+    if let Some(key) = super::diagnose::first_array_for_object(&given, &read, String::new()) {
+        return Err(ScenarioError::at_key(
+            format!("--set {key}"),
+            "expected a table (e.g. --set workload.clients=8 for one of its keys), found an array",
+        ));
+    }
+    Ok(scenario)
 }
 
-fn parse_value(raw: &str) -> serde_json::Value {
+/// The value of one override: TOML syntax, or else a bare word read as a
+/// string. A number must be finite: JSON, which the overrides go through,
+/// has no NaN or infinity (serde_json would quietly make them `null`).
+/// Re-labels an error found after `overrides` were applied to the (valid)
+/// file `path`: an error on a key a `--set` changed — or inside one it
+/// replaced — is that `--set`'s, not the file's; anything else is the
+/// file's, with the overrides named.
+pub fn blame_overrides(
+    mut err: ScenarioError,
+    overrides: &[String],
+    path: &std::path::Path,
+) -> ScenarioError {
+    let key = err
+        .key
+        .strip_prefix("--set ")
+        .unwrap_or(&err.key)
+        .to_string();
+    let covers = |set: &str| {
+        key == set || key.starts_with(&format!("{set}.")) || key.starts_with(&format!("{set}["))
+    };
+    let culprit = overrides
+        .iter()
+        .rev()
+        .find(|text| text.split_once('=').is_some_and(|(k, _)| covers(k.trim())));
+    match culprit {
+        Some(text) => {
+            let set = text
+                .split_once('=')
+                .map_or(text.as_str(), |(k, _)| k.trim());
+            err.key = format!("--set {set}");
+            if key != set {
+                err.message = format!("`{key}`: {}", err.message);
+            }
+            err.message = format!("{} (applied to {})", err.message, path.display());
+            err.file = None;
+            err.line = None;
+            err.column = None;
+        }
+        None if err.key.starts_with("--set ") => {
+            err.message = format!("{} (applied to {})", err.message, path.display());
+        }
+        None => {
+            err.file = Some(path.to_path_buf());
+            err.message = format!("{} (with --set {})", err.message, overrides.join(" --set "));
+        }
+    }
+    err
+}
+
+fn parse_value(raw: &str) -> Result<serde_json::Value, String> {
     match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
-        Ok(mut table) => serde_json::to_value(table.remove("v").expect("parsed v"))
-            .expect("TOML values are JSON values"),
-        Err(_) => serde_json::Value::String(raw.to_string()),
+        Ok(mut table) => {
+            let value = table.remove("v").expect("parsed v");
+            if has_non_finite_float(&value) {
+                return Err(format!(
+                    "`{raw}` is not a finite number: expected a number such as 0.5 or 20.0"
+                ));
+            }
+            Ok(serde_json::to_value(value).expect("TOML values are JSON values"))
+        }
+        Err(_) => Ok(serde_json::Value::String(raw.to_string())),
+    }
+}
+
+fn has_non_finite_float(value: &toml::Value) -> bool {
+    match value {
+        toml::Value::Float(f) => !f.is_finite(),
+        toml::Value::Array(items) => items.iter().any(has_non_finite_float),
+        toml::Value::Table(table) => table.values().any(has_non_finite_float),
+        _ => false,
     }
 }
 
@@ -99,5 +174,27 @@ mod tests {
             err.message
         );
         assert!(apply_overrides(&s, &["noequals".into()]).is_err());
+    }
+
+    #[test]
+    fn a_non_finite_number_is_refused_by_name() {
+        let s = ScenarioBuilder::new("x", "register").build();
+        for raw in ["nan", "inf", "-inf", "[1.0, nan]"] {
+            let err = apply_overrides(&s, &[format!("workload.rate={raw}")]).unwrap_err();
+            assert_eq!(err.key, "--set workload.rate");
+            assert!(
+                err.message.contains("not a finite number"),
+                "{}",
+                err.message
+            );
+        }
+    }
+
+    #[test]
+    fn an_array_for_a_table_is_refused() {
+        let s = ScenarioBuilder::new("x", "register").build();
+        let err = apply_overrides(&s, &["workload=[7, 1, 3.5]".into()]).unwrap_err();
+        assert_eq!(err.key, "--set workload");
+        assert!(err.message.contains("expected a table"), "{}", err.message);
     }
 }

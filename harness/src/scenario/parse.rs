@@ -7,7 +7,7 @@
 //! line and column of the file through an index built from the TOML parser's
 //! spans, so every error reads `file:line:col: key: what was expected`.
 
-use super::Scenario;
+use super::{diagnose, Scenario};
 use crate::target::Registry;
 use std::path::Path;
 use toml::de::{DeTable, DeValue};
@@ -56,27 +56,68 @@ pub fn parse_str(
     };
 
     let table = DeTable::parse(text).map_err(|err| {
-        located(
-            String::new(),
-            err.span(),
-            format!("invalid TOML: {}", err.message().trim()),
-        )
+        let message = err.message().trim();
+        let key = match err.span() {
+            Some(span) if message == "duplicate key" => {
+                diagnose::duplicate_key(text, span).unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        let message = if key.is_empty() {
+            format!("invalid TOML: {message}")
+        } else {
+            "invalid TOML: duplicate key: it is already set above (a key may be given once)"
+                .to_string()
+        };
+        located(key, err.span(), message)
     })?;
     let index = SpanIndex::build(&table);
 
     let deserializer = toml::de::Deserializer::from(table);
     let scenario: Scenario = serde_path_to_error::deserialize(deserializer).map_err(|err| {
-        let key = path_to_string(err.path());
+        let mut key = path_to_string(err.path());
         let inner = err.into_inner();
+        let message = tidy_serde_message(inner.message());
+        if let Some(field) =
+            event_entry(text, &key).and_then(|entry| diagnose::culprit_in_event(&entry, &message))
+        {
+            key = format!("{key}.{field}");
+        }
         let span = index.lookup(&key).or(inner.span());
-        located(key, span, tidy_serde_message(inner.message()))
+        located(key, span, message)
     })?;
+    if let Some(key) = toml::from_str::<toml::Table>(text)
+        .ok()
+        .and_then(|file| diagnose::array_for_table(&file, &scenario))
+    {
+        return Err(located(
+            key.clone(),
+            index.lookup(&key),
+            format!("expected a table (`[{key}]` or `{{ key = value, ... }}`), found an array"),
+        ));
+    }
 
     super::validate(&scenario, registry).map_err(|err| {
         let span = index.lookup(&err.key);
         located(err.key, span, err.message)
     })?;
     Ok(scenario)
+}
+
+/// The `[[faults.events]]` entry `key` names, when the key is exactly one
+/// (`faults.events[3]`): serde's path stops there for anything inside it.
+fn event_entry(text: &str, key: &str) -> Option<toml::Table> {
+    let index: usize = key
+        .strip_prefix("faults.events[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()?;
+    let file: toml::Table = toml::from_str(text).ok()?;
+    file.get("faults")?
+        .get("events")?
+        .get(index)?
+        .as_table()
+        .cloned()
 }
 
 /// serde's messages quote with backticks and list alternatives; keep them,

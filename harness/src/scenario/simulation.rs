@@ -44,8 +44,10 @@ impl Default for SimulationSpec {
 impl SimulationSpec {
     /// The step budget: a run that needs more steps is hung.
     pub fn max_steps(&self) -> u64 {
-        let total = self.duration + self.drain;
-        (total.as_nanos() / self.tick.as_nanos().max(1)) as u64 + 1
+        let total = self.duration.saturating_add(self.drain);
+        u64::try_from(total.as_nanos() / self.tick.as_nanos().max(1))
+            .unwrap_or(u64::MAX)
+            .saturating_add(1)
     }
 }
 

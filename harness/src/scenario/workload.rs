@@ -11,6 +11,11 @@ use std::time::Duration;
 pub const MAX_CLIENTS: u32 = 10_000;
 /// Cap on client hosts: every host is polled every tick (see DESIGN.md).
 pub const MAX_CLIENT_HOSTS: u32 = 16;
+/// Bounds on `rate`, operations per second per client. Below the floor a
+/// client would think for weeks between operations; above the ceiling the
+/// think time is under the finest tick.
+pub const MIN_RATE: f64 = 1e-6;
+pub const MAX_RATE: f64 = 100_000.0;
 /// Cap on the operations one run may issue, so a typo in `rate` cannot
 /// produce a history that exhausts memory.
 pub const DEFAULT_MAX_OPS: u64 = 200_000;

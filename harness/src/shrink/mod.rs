@@ -141,6 +141,25 @@ impl Oracle<'_> {
     }
 }
 
+/// Why a seed with no failed invariant cannot be shrunk: it passed, or
+/// some invariant could not be decided — which is not a pass, and not a
+/// failure the shrinker could keep failing either.
+fn nothing_to_shrink(name: &str, seed: u64, report: &crate::report::RunReport) -> String {
+    let unknown: Vec<String> = report
+        .verdicts
+        .iter()
+        .filter(|v| v.status == Status::Unknown)
+        .map(|v| format!("{}: {}", v.invariant, v.summary))
+        .collect();
+    if unknown.is_empty() {
+        return format!("seed {seed} of {name} passes: nothing to shrink");
+    }
+    format!(
+        "seed {seed} of {name} did not fail, but it did not pass either: {} (unknown). Shrinking keeps a failed invariant failing, so there is nothing to shrink until the verdict is decided: raise the budget or knob it names, then shrink again",
+        unknown.join("; ")
+    )
+}
+
 fn size(scenario: &Scenario, operations: u64) -> Size {
     Size {
         fault_events: scenario.faults.events.len(),
@@ -159,6 +178,12 @@ pub fn shrink(
     registry: &Registry,
     max_runs: usize,
 ) -> Result<Shrunk, String> {
+    if max_runs == 0 {
+        return Err(
+            "--max-runs 0 leaves no run to check that the seed's explicit plan reproduces its failure: give at least 1"
+                .into(),
+        );
+    }
     let original = execute(loaded, seed, &ExecOptions::default());
     let failed: Vec<&str> = original
         .report
@@ -172,12 +197,7 @@ pub fn shrink(
         .iter()
         .find(|i| **i != "run")
         .or(failed.first())
-        .ok_or_else(|| {
-            format!(
-                "seed {seed} of {} passes: nothing to shrink",
-                loaded.scenario.name
-            )
-        })?
+        .ok_or_else(|| nothing_to_shrink(&loaded.scenario.name, seed, &original.report))?
         .to_string();
 
     let mut current = loaded.scenario.clone();

@@ -10,6 +10,7 @@
 
 mod capture;
 mod nemesis;
+mod turmoil_panics;
 mod workload;
 
 /// Re-exported from [`crate::history`], where the fact lives.
@@ -119,6 +120,12 @@ pub fn run(plan: &Plan, system: Arc<dyn System>, options: &RunOptions) -> RunRec
             RunEnd::Panicked { message }
         }
     };
+    let end = match end {
+        RunEnd::Panicked { message } => RunEnd::Panicked {
+            message: turmoil_panics::explained(message),
+        },
+        other => other,
+    };
     capture::capture_panics(false);
     capture::set_level(None);
     crate::host_faults::uninstall();
@@ -196,6 +203,7 @@ fn simulate(
                 }
             });
             next_event += 1;
+            with_log(|log| log.plan_events_applied = next_event);
         }
         if *steps >= max_steps {
             return RunEnd::Hung { steps: *steps };

@@ -149,8 +149,10 @@ async fn logical_client(shared: Rc<Shared>, client_index: u32) {
         .filter(|(_, v)| *v > 0)
         .collect();
     let total_weight: u32 = kinds.iter().map(|(_, v)| v).sum();
-    let think_mean = Duration::from_secs_f64(1.0 / w.rate);
-    let end = plan.duration.as_nanos() as u64;
+    // Validation bounds the rate, but converting float seconds panics on
+    // a value too large for a Duration: here it is just "never".
+    let think_mean = Duration::try_from_secs_f64(1.0 / w.rate).ok();
+    let end = plan.duration;
 
     let mut process = u64::from(client_index);
     let mut client = shared.system.client(process, &shared.env);
@@ -158,9 +160,25 @@ async fn logical_client(shared: Rc<Shared>, client_index: u32) {
     let mut last_seen: BTreeMap<String, Value> = BTreeMap::new();
 
     loop {
-        let think = think_mean.mul_f64(rng.random_range(0.5..1.5));
-        tokio::time::sleep(think).await;
-        if now_ns() >= end || shared.ops_issued.get() >= w.max_ops {
+        // A client whose next operation would start after the workload's
+        // end has nothing left to do: it waits out the workload and stops,
+        // rather than sleeping into the drain, where a long think time
+        // would look like a hang.
+        let factor = rng.random_range(0.5..1.5);
+        let think = think_mean
+            .and_then(|mean| Duration::try_from_secs_f64(factor * mean.as_secs_f64()).ok());
+        let left = end.saturating_sub(Duration::from_nanos(now_ns()));
+        match think {
+            Some(think) if think < left => tokio::time::sleep(think).await,
+            _ => {
+                tokio::time::sleep(left).await;
+                break;
+            }
+        }
+        if shared.ops_issued.get() >= w.max_ops {
+            with_log(|log| {
+                log.max_ops_reached_ns.get_or_insert(now_ns());
+            });
             break;
         }
         shared.ops_issued.set(shared.ops_issued.get() + 1);

@@ -109,6 +109,10 @@ impl System for OwnSystem {
             timeout_is_fail: self.timeout_is_fail,
         })
     }
+
+    fn op_kinds(&self) -> Vec<OpKind> {
+        vec![OpKind::Read, OpKind::Write]
+    }
 }
 
 struct OwnClient {

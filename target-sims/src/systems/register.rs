@@ -144,6 +144,10 @@ impl System for RegisterSystem {
             rpc: RpcClient::new(HOST, PORT).call_timeout(self.settings.attempt_timeout),
         })
     }
+
+    fn op_kinds(&self) -> Vec<OpKind> {
+        vec![OpKind::Read, OpKind::Write, OpKind::Cas]
+    }
 }
 
 /// What a client asks of the server.

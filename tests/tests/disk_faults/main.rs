@@ -17,4 +17,5 @@ mod crash;
 mod disk_calls;
 mod durable_log;
 mod helpers;
+mod relative_paths;
 mod used_bytes;

@@ -3,7 +3,7 @@
 //! same fault bands as the timeline.
 
 use super::bands::{after_run_end, bands};
-use super::scale::{axis_label, nice_step, time_axis, TimeScale};
+use super::scale::{axis_label, nice_step, time_axis, TimeScale, MAX_TICKS};
 use super::{
     escape, n, op_title, outcome_class, sample, sampled_note, AXIS_HEIGHT, LATENCY_PLOT_HEIGHT,
     MAX_LATENCY_POINTS, PLOT_LEFT, PLOT_RIGHT, WIDTH,
@@ -72,14 +72,14 @@ impl LatencyScale {
         if self.log {
             let mut ticks = Vec::new();
             let mut t = self.lo;
-            while t <= self.hi * 1.0001 {
+            while t <= self.hi * 1.0001 && ticks.len() < MAX_TICKS as usize {
                 ticks.push(t);
                 t *= 10.0;
             }
             ticks
         } else {
             let step = nice_step(self.hi / 5.0);
-            (0..)
+            (0..MAX_TICKS)
                 .map(|i| i as f64 * step)
                 .take_while(|t| *t <= self.hi * 1.0001)
                 .collect()

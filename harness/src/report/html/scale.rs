@@ -19,16 +19,16 @@ impl TimeScale {
     /// duration, a fault, or an operation.
     pub(super) fn of(report: &RunReport, record: &RunRecord) -> TimeScale {
         let plan = &report.plan;
-        let mut end = record.elapsed.max(plan.duration).as_nanos() as u64;
+        let mut end = nanos(record.elapsed.max(plan.duration));
         for w in &plan.fault_windows {
-            end = end.max(w.end.unwrap_or(w.start).as_nanos() as u64);
+            end = end.max(nanos(w.end.unwrap_or(w.start)));
         }
         if let Some(last) = record.history.events.last() {
             end = end.max(last.time_ns);
         }
         TimeScale {
             end_ns: end.max(1_000_000),
-            run_end_ns: record.elapsed.as_nanos() as u64,
+            run_end_ns: nanos(record.elapsed),
         }
     }
 
@@ -37,17 +37,28 @@ impl TimeScale {
     }
 
     pub(super) fn x_of(&self, d: Duration) -> f64 {
-        self.x(d.as_nanos() as u64)
+        self.x(nanos(d))
     }
 
-    /// Tick times: 1, 2 or 5 times a power of ten, at most about a dozen.
+    /// Tick times: 1, 2 or 5 times a power of ten, at most about a dozen
+    /// (never more than [`MAX_TICKS`], and never past `u64`, however far
+    /// the axis reaches).
     pub(super) fn ticks(&self) -> Vec<u64> {
-        let step = nice_step(self.end_ns as f64 / 12.0) as u64;
-        (0..)
-            .map(|i| i * step)
+        let step = (nice_step(self.end_ns as f64 / 12.0) as u64).max(1);
+        (0..MAX_TICKS)
+            .map_while(|i| i.checked_mul(step))
             .take_while(|t| *t <= self.end_ns)
             .collect()
     }
+}
+
+/// A bound on the tick marks of any axis, so no input can make a view
+/// grow without limit.
+pub(super) const MAX_TICKS: u64 = 32;
+
+/// A duration in nanoseconds, saturating at `u64::MAX` (about 584 years).
+pub(super) fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// An axis label in the shortest exact spelling: `0`, `250us`, `1ms`,
@@ -136,5 +147,21 @@ mod tests {
         assert_eq!(nice_step(1.3), 2.0);
         assert_eq!(nice_step(3.0), 5.0);
         assert_eq!(nice_step(830_000_000.0), 1_000_000_000.0);
+    }
+
+    #[test]
+    fn ticks_stay_few_up_to_the_end_of_u64() {
+        for end_ns in [1, 999, 1_000_000, u64::MAX / 3, u64::MAX - 1, u64::MAX] {
+            let scale = TimeScale {
+                end_ns,
+                run_end_ns: 0,
+            };
+            let ticks = scale.ticks();
+            assert!(
+                !ticks.is_empty() && ticks.len() as u64 <= MAX_TICKS,
+                "{end_ns}: {ticks:?}"
+            );
+            assert!(ticks.windows(2).all(|w| w[0] < w[1]), "{end_ns}: {ticks:?}");
+        }
     }
 }

@@ -44,18 +44,19 @@ pub(super) fn validate_faults(
             Ok(())
         };
         let check_server = |field: String, host: &str| -> Result<(), ScenarioError> {
-            if topology.is_server(host) {
+            if topology.is_server(host) || host == "servers" {
                 Ok(())
             } else {
                 Err(ScenarioError::at_key(
                     field,
                     format!(
-                        "unknown server \"{host}\": expected one of {}",
+                        "unknown server \"{host}\": crash, restart, bounce, pause and resume apply to a server or the group `servers` (client hosts run the workload); expected one of servers, {}",
                         topology.servers.join(", ")
                     ),
                 ))
             }
         };
+        let resolved = |set: &[String]| topology.resolve_set(set).unwrap_or_default();
         match event {
             FaultEventSpec::Partition { sides, .. } => {
                 if sides.len() < 2 {
@@ -67,14 +68,29 @@ pub(super) fn validate_faults(
                 for (s, side) in sides.iter().enumerate() {
                     check_set(format!("faults.events[{i}].sides[{s}]"), side)?;
                 }
+                // A host on two sides would be cut off from itself.
+                let resolved_sides: Vec<Vec<String>> =
+                    sides.iter().map(|side| resolved(side)).collect();
+                for (s, side) in resolved_sides.iter().enumerate() {
+                    for (earlier, other) in resolved_sides[..s].iter().enumerate() {
+                        if let Some(host) = side.iter().find(|h| other.contains(h)) {
+                            return Err(ScenarioError::at_key(
+                                format!("faults.events[{i}].sides[{s}]"),
+                                format!(
+                                    "host \"{host}\" is on sides {earlier} and {s}: the sides of a partition must not share hosts"
+                                ),
+                            ));
+                        }
+                    }
+                }
             }
             FaultEventSpec::Isolate { host, .. } => {
-                if !topology.is_host(host) {
+                if topology.resolve(host).is_none() {
                     return Err(ScenarioError::at_key(
                         key("host"),
                         format!(
                             "unknown host \"{host}\": expected one of {}",
-                            topology.all().join(", ")
+                            topology.names_hint()
                         ),
                     ));
                 }
@@ -93,12 +109,31 @@ pub(super) fn validate_faults(
             FaultEventSpec::PartitionOneway { from, to, .. } => {
                 check_set(key("from"), from)?;
                 check_set(key("to"), to)?;
+                let (mut from, mut to) = (resolved(from), resolved(to));
+                from.sort();
+                to.sort();
+                if from == to {
+                    return Err(ScenarioError::at_key(
+                        key("to"),
+                        format!(
+                            "`to` is the same hosts as `from` ({}): a one-way fault needs a direction; to cut both ways use kind = \"partition\"",
+                            from.join(", ")
+                        ),
+                    ));
+                }
             }
             FaultEventSpec::Heal { .. } => {}
             FaultEventSpec::Latency { between, .. } | FaultEventSpec::Loss { between, .. } => {
                 if let Some([a, b]) = between {
                     check_set(format!("faults.events[{i}].between[0]"), a)?;
                     check_set(format!("faults.events[{i}].between[1]"), b)?;
+                    let (a, b) = (resolved(a), resolved(b));
+                    if a.iter().all(|x| b.iter().all(|y| x == y)) {
+                        return Err(ScenarioError::at_key(
+                            key("between"),
+                            format!("selects no link: both sets are only {}", a.join(", ")),
+                        ));
+                    }
                 }
                 if let FaultEventSpec::Loss { rate, .. } = event {
                     if !(0.0..=1.0).contains(rate) {

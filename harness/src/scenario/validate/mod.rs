@@ -3,6 +3,9 @@
 //! The faults' checks, the longest, are in `faults.rs`.
 
 mod faults;
+mod times;
+
+pub use times::MAX_SIMULATED_TIME;
 
 use super::error::ScenarioError;
 use super::*;
@@ -122,6 +125,7 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
         clients: scenario.workload.client_host_names(),
     };
 
+    times::validate_times(scenario)?;
     validate_simulation(&scenario.simulation)?;
     let capacity = scenario.network.tcp_capacity;
     if capacity == 0 || capacity > MAX_TCP_CAPACITY {
@@ -131,6 +135,7 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
         ));
     }
     validate_workload(&scenario.workload)?;
+    validate_op_kinds(&scenario.workload, &scenario.target.system, &*system)?;
     faults::validate_faults(scenario, &topology)?;
     validate_invariants(&scenario.invariants)?;
     for (i, req) in scenario.coverage.iter().enumerate() {
@@ -232,10 +237,13 @@ fn validate_workload(w: &WorkloadSpec) -> Result<(), ScenarioError> {
             ),
         );
     }
-    if !(w.rate.is_finite() && w.rate > 0.0 && w.rate <= 100_000.0) {
+    if !(w.rate.is_finite() && (MIN_RATE..=MAX_RATE).contains(&w.rate)) {
         return fail(
             "workload.rate",
-            format!("expected ops/s in (0, 100000], found {}", w.rate),
+            format!(
+                "expected operations per second per client in [{MIN_RATE:e}, {MAX_RATE}], found {}",
+                compact(w.rate)
+            ),
         );
     }
     if w.mix.values().all(|&weight| weight == 0) {
@@ -264,6 +272,56 @@ fn validate_workload(w: &WorkloadSpec) -> Result<(), ScenarioError> {
     }
     if w.max_ops == 0 {
         return fail("workload.max_ops", "must be greater than zero".into());
+    }
+    Ok(())
+}
+
+/// A number as a person would write it: `0.07`, but `1e-30`, not thirty
+/// zeros.
+fn compact(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-4..1e9).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
+}
+
+/// Every kind in the mix (with a weight) must be one the system's clients
+/// serve; so must `read`, for final reads.
+fn validate_op_kinds(
+    w: &WorkloadSpec,
+    target: &str,
+    system: &dyn System,
+) -> Result<(), ScenarioError> {
+    let served = system.op_kinds();
+    let names = || {
+        served
+            .iter()
+            .filter(|k| **k != crate::history::OpKind::Txn)
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (kind, weight) in &w.mix {
+        if *weight > 0 && !served.contains(kind) {
+            return Err(ScenarioError::at_key(
+                format!("workload.mix.{}", kind.as_str()),
+                format!(
+                    "target \"{target}\" does not serve {} operations: its clients serve {}",
+                    kind.as_str(),
+                    names()
+                ),
+            ));
+        }
+    }
+    if w.final_read && !served.contains(&crate::history::OpKind::Read) {
+        return Err(ScenarioError::at_key(
+            "workload.final_read",
+            format!(
+                "final reads need read operations, which target \"{target}\" does not serve (it serves {})",
+                names()
+            ),
+        ));
     }
     Ok(())
 }

@@ -177,4 +177,9 @@ impl System for ChainSystem {
     fn client(&self, _process: u64, _env: &ClientEnv) -> Box<dyn Client> {
         Box::new(client::ChainClient::new(self.config.client_timeout))
     }
+
+    fn op_kinds(&self) -> Vec<harness::history::OpKind> {
+        use harness::history::OpKind;
+        vec![OpKind::Read, OpKind::Write, OpKind::Cas]
+    }
 }

@@ -142,4 +142,9 @@ impl System for KvSystem {
             env.client_rng(process),
         ))
     }
+
+    fn op_kinds(&self) -> Vec<harness::history::OpKind> {
+        use harness::history::OpKind;
+        vec![OpKind::Read, OpKind::Write, OpKind::Append, OpKind::Cas]
+    }
 }

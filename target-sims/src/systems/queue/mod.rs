@@ -137,4 +137,11 @@ impl System for QueueSystem {
     fn client(&self, _process: u64, _env: &ClientEnv) -> Box<dyn Client> {
         Box::new(client::QueueClient::new(self.config.clone()))
     }
+
+    /// Producers enqueue; a read reads the effect ledger of a key (what
+    /// the final read and the jobs checker need).
+    fn op_kinds(&self) -> Vec<harness::history::OpKind> {
+        use harness::history::OpKind;
+        vec![OpKind::Enqueue, OpKind::Read]
+    }
 }
