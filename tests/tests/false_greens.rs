@@ -396,3 +396,97 @@ fn a_fault_as_long_as_the_cap_draws_a_bounded_timeline() {
         html.len()
     );
 }
+
+// --- part A: runs and histories that test nothing are never green
+
+#[test]
+fn check_history_refuses_a_file_with_no_history_in_it() {
+    let dir = scratch("no-history");
+    let empty = dir.join("empty.txt");
+    std::fs::write(&empty, "").unwrap();
+    let garbage = dir.join("garbage.txt");
+    std::fs::write(&garbage, "garbage\n").unwrap();
+    for model in ["register", "kv", "list-append"] {
+        for file in [
+            "README.md",
+            empty.to_str().unwrap(),
+            garbage.to_str().unwrap(),
+        ] {
+            let out = chaos(&["check-history", "--model", model, file]);
+            assert_eq!(code(&out), 2, "{model} {file}: {}", stdout(&out));
+            assert!(
+                stderr(&out).contains("no history events found"),
+                "{model} {file}: {}",
+                stderr(&out)
+            );
+        }
+    }
+}
+
+#[test]
+fn check_history_reads_at_most_max_input_bytes() {
+    let out = chaos(&[
+        "check-history",
+        "--model",
+        "kv",
+        "--max-input-bytes",
+        "4096",
+        "/dev/zero",
+    ]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("larger than 4096 bytes; raise --max-input-bytes"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_run_of_no_seeds_is_an_error_and_a_huge_one_is_refused_before_it_allocates() {
+    let dir = scratch("no-seeds");
+    let report_dir = dir.to_str().unwrap();
+    for (args, wanted) in [
+        (vec!["--seeds", "0"], "no seeds to run"),
+        (vec!["--seed-range", "5..5"], "empty range 5..5"),
+        (
+            vec!["--seeds", "99999999999"],
+            "more than one run takes (1000000)",
+        ),
+        (
+            vec!["--seeds", "1000001"],
+            "more than one run takes (1000000)",
+        ),
+        (
+            vec!["--seed-range", "0..18446744073709551615"],
+            "more than one run takes (1000000)",
+        ),
+        (vec!["--seeds", "2", "--shard", "5/8"], "holds no seeds"),
+    ] {
+        let mut all = vec!["run", "register-isolate", "--report-dir", report_dir];
+        all.extend(&args);
+        let out = chaos(&all);
+        assert_eq!(code(&out), 2, "{args:?}: {}", stdout(&out));
+        assert!(stderr(&out).contains(wanted), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_the_output_without_a_panic() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    // A trace is far longer than a pipe's buffer, so the writer is sure
+    // to find the pipe closed.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chaos-e2e"))
+        .args(["replay", "register-isolate", "--seed", "0", "--trace"])
+        .current_dir(repo_root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(out.status.code(), Some(101), "{err}");
+}

@@ -54,13 +54,20 @@ fn a_time_budget_stops_starting_seeds_and_says_how_many_ran() {
         "--report-dir",
         dir.to_str().unwrap(),
     ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // Seeds that never ran are not a pass.
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("time budget: 0 seeds ran, 50 were not started"),
+        stdout(&out).contains("time budget: 0 seeds ran, 50 were not started: not a pass"),
         "{}",
         stdout(&out)
     );
     assert_eq!(read_json(&dir.join("summary.json"))["not_run"], 50);
+    let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(
+        md.contains("**Not green: 50 scheduled seeds were not started"),
+        "{md}"
+    );
+    assert!(!md.contains("PASS"), "{md}");
 }
 
 #[test]

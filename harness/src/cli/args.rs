@@ -79,6 +79,9 @@ pub(super) enum Command {
         /// (default 536870912, 512 MiB).
         #[arg(long)]
         max_memory_bytes: Option<u64>,
+        /// Largest history file read, in bytes; a larger one is an error.
+        #[arg(long, default_value_t = super::tools::DEFAULT_MAX_INPUT_BYTES)]
+        max_input_bytes: u64,
         #[command(flatten)]
         txn: super::txn_history::TxnCheckArgs,
         #[arg(required = true)]

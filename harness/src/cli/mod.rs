@@ -37,6 +37,7 @@ pub const EXIT_USAGE: u8 = 2;
 
 /// Entry point for a `chaos` binary.
 pub fn main(registry: Registry) -> ExitCode {
+    restore_default_sigpipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -49,6 +50,19 @@ pub fn main(registry: Registry) -> ExitCode {
         }
     };
     ExitCode::from(dispatch(cli, &registry))
+}
+
+/// Rust programs ignore SIGPIPE, so printing to a closed pipe
+/// (`chaos list | head -1`) is an error that `println!` turns into a
+/// panic. A command-line tool should instead end quietly when its reader
+/// has gone, as `ls` and `grep` do: restore the default action.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any thread exists; setting a
+    // signal's disposition to its default has no other effect.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 fn dispatch(cli: Cli, registry: &Registry) -> u8 {
@@ -85,6 +99,7 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             model,
             max_states,
             max_memory_bytes,
+            max_input_bytes,
             txn,
             files,
         } => match model.parse() {
@@ -92,11 +107,19 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
                 "--max-states and --max-memory-bytes are for the linearizability models (register, kv, counter, queue)"
                     .into(),
             ),
-            Ok(txn_model) => txn_history::check_txn_history(txn_model, &txn, &files),
+            Ok(txn_model) => {
+                txn_history::check_txn_history(txn_model, &txn, max_input_bytes, &files)
+            }
             Err(_) if txn.is_set() => Err(
                 "--consistency, --max-txns, --max-edges and --max-search-steps are for list-append and rw-register".into(),
             ),
-            Err(_) => tools::check_history(&model, max_states, max_memory_bytes, &files),
+            Err(_) => tools::check_history(
+                &model,
+                max_states,
+                max_memory_bytes,
+                max_input_bytes,
+                &files,
+            ),
         },
         Command::Replay {
             scenario,

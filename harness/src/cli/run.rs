@@ -8,6 +8,7 @@ use super::{exec_options, load, program, resolve, scenario_dir, scenario_files};
 use super::{EXIT_FAIL, EXIT_PASS};
 use crate::check::Status;
 use crate::report::{self, text};
+use crate::scenario::MAX_SEEDS;
 use crate::suite::{self, Job, SeedResult, SuiteResults, SuiteSummary};
 use crate::target::Registry;
 use std::io::IsTerminal;
@@ -61,6 +62,21 @@ pub(super) fn run(
         }
     }
 
+    if loaded.is_empty() {
+        return Err("no scenario to run: the scenarios folder holds no .toml file".into());
+    }
+    let seeds_per_scenario = match (seeds, seed_range) {
+        (_, Some((a, b))) => b.saturating_sub(a),
+        (Some(n), None) => n,
+        (None, None) => 0,
+    };
+    if seeds_per_scenario > MAX_SEEDS {
+        return Err(format!(
+            "{seeds_per_scenario} seeds per scenario is more than one run takes ({MAX_SEEDS}); \
+             split them over several runs with --seed-range A..B (or --shard K/N) and combine \
+             their report folders with `chaos merge`"
+        ));
+    }
     let mut job_list = Vec::new();
     for (i, l) in loaded.iter().enumerate() {
         let range = match (seeds, seed_range) {
@@ -70,8 +86,21 @@ pub(super) fn run(
         };
         job_list.extend(range.map(|seed| Job { scenario: i, seed }));
     }
+    if job_list.is_empty() {
+        return Err(
+            "no seeds to run: --seeds 0 or an empty --seed-range tests nothing, and a run that \
+             tests nothing is not a pass"
+                .into(),
+        );
+    }
     if let Some(shard) = sweep.shard {
         job_list = suite::shard(job_list, shard);
+        if job_list.is_empty() {
+            let (k, n) = shard;
+            return Err(format!(
+                "shard {k}/{n} holds no seeds: the run has fewer seeds than shards; use fewer shards"
+            ));
+        }
     }
     let threads = sweep
         .jobs
@@ -267,7 +296,7 @@ fn print_suite(summary: &SuiteSummary, program: &str) {
     );
     if summary.not_run > 0 {
         println!(
-            "time budget: {} seeds ran, {} were not started",
+            "time budget: {} seeds ran, {} were not started: not a pass",
             t.seeds, summary.not_run
         );
     }

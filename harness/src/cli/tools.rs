@@ -5,9 +5,11 @@
 use super::{load, program, scenario_dir, scenario_files};
 use super::{EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
 use crate::check::Status;
+use crate::history::jepsen::parse_history;
+use crate::history::History;
 use crate::scenario;
 use crate::target::Registry;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub(super) fn list(registry: &Registry) -> Result<u8, String> {
     let dir = scenario_dir(registry).ok_or("no scenarios folder found")?;
@@ -43,13 +45,51 @@ pub(super) fn check(registry: &Registry, files: &[PathBuf]) -> Result<u8, String
     Ok(if bad { EXIT_USAGE } else { EXIT_PASS })
 }
 
+/// Default `--max-input-bytes` of `check-history` (1 GiB): larger than
+/// any history a checker decides in reasonable time, small enough that a
+/// wrong path (`/dev/zero`) ends with a message instead of the machine's
+/// memory.
+pub(super) const DEFAULT_MAX_INPUT_BYTES: u64 = 1 << 30;
+
+/// Reads and parses one history file for `check-history`. A file that
+/// holds no client operation at all is an error, not a vacuous pass: it is
+/// almost always the wrong file (a README, a `--trace` output) or a format
+/// this reader skips line by line.
+pub(super) fn read_history(file: &Path, max_bytes: u64) -> Result<History, String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(file)
+        .and_then(|f| {
+            f.take(max_bytes.saturating_add(1))
+                .read_to_string(&mut text)
+        })
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    if text.len() as u64 > max_bytes {
+        return Err(format!(
+            "{} is larger than {max_bytes} bytes; raise --max-input-bytes to check it",
+            file.display()
+        ));
+    }
+    let history = parse_history(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    if history.is_empty() {
+        return Err(format!(
+            "{}: no history events found: expected Jepsen log lines \
+             (`INFO  jepsen.util - 3\t:invoke\t:read\tnil`) or one EDN map per line \
+             (`{{:process 3, :type :invoke, :f :read, :value nil}}`)",
+            file.display()
+        ));
+    }
+    Ok(history)
+}
+
 pub(super) fn check_history(
     model: &str,
     max_states: Option<u64>,
     max_memory_bytes: Option<u64>,
+    max_input_bytes: u64,
     files: &[PathBuf],
 ) -> Result<u8, String> {
-    use crate::check::linearizability::{check_history_text, Budget, ModelKind};
+    use crate::check::linearizability::{check, Budget, ModelKind};
     use std::io::Write;
     let model: ModelKind = model.parse().map_err(|_| {
         format!(
@@ -62,11 +102,9 @@ pub(super) fn check_history(
     let mut out = std::io::stdout().lock();
     let mut worst = EXIT_PASS;
     for file in files {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let history = read_history(file, max_input_bytes)?;
         let started = std::time::Instant::now();
-        let verdict = check_history_text(&text, model, &budget)
-            .map_err(|e| format!("{}: {e}", file.display()))?;
+        let verdict = check(&history, model, &budget);
         let elapsed = started.elapsed();
         let word = match verdict.status {
             Status::Pass => "linearizable",

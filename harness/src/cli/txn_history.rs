@@ -36,9 +36,10 @@ impl TxnCheckArgs {
 pub(super) fn check_txn_history(
     model: crate::check::transactional::TxnModel,
     args: &TxnCheckArgs,
+    max_input_bytes: u64,
     files: &[PathBuf],
 ) -> Result<u8, String> {
-    use crate::check::transactional::{check_history_text, Options, TransactionalSpec};
+    use crate::check::transactional::{check, Options, TransactionalSpec};
     let spec = TransactionalSpec {
         model,
         consistency: match &args.consistency {
@@ -53,11 +54,9 @@ pub(super) fn check_txn_history(
     let level = options.consistency;
     let mut worst = EXIT_PASS;
     for file in files {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let history = super::tools::read_history(file, max_input_bytes)?;
         let started = std::time::Instant::now();
-        let verdict =
-            check_history_text(&text, &options).map_err(|e| format!("{}: {e}", file.display()))?;
+        let verdict = check(&history, &options);
         let elapsed = started.elapsed();
         let word = match verdict.status {
             Status::Pass => level.as_str().to_string(),

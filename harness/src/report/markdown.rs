@@ -206,6 +206,14 @@ pub fn render_suite(summary: &SuiteSummary) -> String {
         t.passed,
         t.seeds
     );
+    if summary.total.seeds == 0 || summary.not_run > 0 {
+        out.push('\n');
+        for reason in summary.not_green_because() {
+            if !summary.coverage_failures.contains(&reason) {
+                let _ = writeln!(out, "**Not green: {reason}.**");
+            }
+        }
+    }
     out.push_str("\n| scenario | seeds | passed | failed | unknown |\n");
     out.push_str("| --- | ---: | ---: | ---: | ---: |\n");
     for (name, s) in &summary.scenarios {

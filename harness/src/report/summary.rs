@@ -180,8 +180,31 @@ impl SuiteSummary {
         }
     }
 
+    /// Whether the suite is green: it ran at least one seed, every seed it
+    /// scheduled ran (no time budget cut it short) and passed, and every
+    /// coverage requirement was met. A sweep that tested nothing is never
+    /// a pass.
     pub fn all_passed(&self) -> bool {
-        self.total.passed == self.total.seeds && self.coverage_failures.is_empty()
+        self.total.seeds > 0
+            && self.not_run == 0
+            && self.total.passed == self.total.seeds
+            && self.coverage_failures.is_empty()
+    }
+
+    /// Why a suite with no failing seed is still not green, if it is not.
+    pub fn not_green_because(&self) -> Vec<String> {
+        let mut reasons = Vec::new();
+        if self.total.seeds == 0 {
+            reasons.push("no seed ran".to_string());
+        }
+        if self.not_run > 0 {
+            reasons.push(format!(
+                "{} scheduled seeds were not started: the time budget (--time-budget) ran out",
+                self.not_run
+            ));
+        }
+        reasons.extend(self.coverage_failures.iter().cloned());
+        reasons
     }
 }
 

@@ -42,7 +42,7 @@ pub use parse::{load_file, parse_str, path_to_string};
 pub use random::{RandomFaultKind, RandomFaultsSpec};
 pub use simulation::{NetworkSpec, SimulationSpec, DEFAULT_TCP_CAPACITY, MAX_TCP_CAPACITY};
 pub use transactional::{Consistency, TransactionalSpec, TxnModel};
-pub use validate::{validate, Prepared, Topology, MAX_SIMULATED_TIME};
+pub use validate::{validate, Prepared, Topology, MAX_SEEDS, MAX_SIMULATED_TIME};
 pub use workload::{
     WorkloadSpec, DEFAULT_MAX_OPS, MAX_CLIENTS, MAX_CLIENT_HOSTS, MAX_RATE, MIN_RATE,
 };
