@@ -6,7 +6,9 @@
 //! trace hash covers history and trace alike, in the order they happened: two
 //! runs with equal hashes behaved identically as far as anyone can observe.
 
+use crate::fault::FaultHit;
 use crate::history::{Event, History};
+use crate::role::{RoleChange, RoleTimeline, DEFAULT_ROLE_LIMIT};
 use crate::seed::Fnv1a;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -28,6 +30,8 @@ pub enum TraceKind {
     Log,
     /// Something panicked inside the simulation.
     Panic,
+    /// A host took a role or gave it up (see [`crate::role`]).
+    Role,
 }
 
 /// One line of the trace.
@@ -95,6 +99,13 @@ pub struct RunRecord {
     /// [`crate::sim::publish_state`]), for the convergence checker.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub replica_states: BTreeMap<String, PublishedState>,
+    /// Every role change the target reported (and the harness made when a
+    /// host went down), in order.
+    #[serde(default, skip_serializing_if = "RoleTimeline::is_empty")]
+    pub roles: RoleTimeline,
+    /// What each fault aimed at a role hit when it fired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fault_hits: Vec<FaultHit>,
 }
 
 /// A replica's state as it last described it.
@@ -112,6 +123,8 @@ pub struct RunLog {
     pub trace: Vec<TraceEvent>,
     pub trace_dropped: u64,
     pub replica_states: BTreeMap<String, PublishedState>,
+    pub roles: RoleTimeline,
+    pub fault_hits: Vec<FaultHit>,
     trace_limit: usize,
     hasher: Fnv1a,
 }
@@ -123,9 +136,30 @@ impl RunLog {
             trace: Vec::new(),
             trace_dropped: 0,
             replica_states: BTreeMap::new(),
+            roles: RoleTimeline::default(),
+            fault_hits: Vec::new(),
             trace_limit,
             hasher: Fnv1a::default(),
         }
+    }
+
+    /// Records a role change: in the timeline, and as a `role` trace
+    /// event (so it is hashed and shown with the trace).
+    pub fn push_role(&mut self, change: &RoleChange) {
+        let mut fields = Vec::new();
+        if let Some(previous) = &change.previous {
+            fields.push(("was".to_string(), previous.clone()));
+        }
+        self.push_trace(TraceEvent {
+            time_ns: change.time_ns,
+            kind: TraceKind::Role,
+            source: change.host.clone(),
+            level: None,
+            target: None,
+            message: change.role.clone().unwrap_or_else(|| "no role".into()),
+            fields,
+        });
+        self.roles.push(change.clone(), DEFAULT_ROLE_LIMIT);
     }
 
     pub fn push_event(&mut self, event: Event) {
@@ -156,6 +190,8 @@ impl RunLog {
             elapsed,
             steps,
             replica_states: self.replica_states,
+            roles: self.roles,
+            fault_hits: self.fault_hits,
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod text;
 mod view;
 
 use crate::check::{Status, Verdict};
+use crate::fault::FaultHit;
 use crate::history::{History, OpKind, Outcome};
 use crate::plan::Plan;
 use crate::record::{RunEnd, RunRecord};
@@ -92,6 +93,9 @@ pub struct RunReport {
     /// `chaos` arguments that reproduce this run.
     pub replay: String,
     pub plan: Plan,
+    /// What each fault aimed at a role hit when it fired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fault_hits: Vec<FaultHit>,
     pub run: RunSummary,
     pub history: HistoryStats,
     pub verdicts: Vec<Verdict>,
@@ -120,6 +124,7 @@ impl RunReport {
             seed: plan.seed,
             status: crate::check::overall(&verdicts),
             plan: plan.clone(),
+            fault_hits: record.fault_hits.clone(),
             run: RunSummary {
                 end: record.end.clone(),
                 simulated: record.elapsed,

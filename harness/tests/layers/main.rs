@@ -50,6 +50,8 @@ const FLOORS: &[(&str, u32)] = &[
     ("record", 2),
     ("history", 1),
     ("fault", 1),
+    // The roles targets report, which role-aimed faults resolve against.
+    ("role", 1),
     ("seed", 0),
     ("duration", 0),
 ];

@@ -31,6 +31,7 @@ fn crash_run(sync: bool, record_bytes: i64, seed: u64) -> SeedRun {
                 at: S(4),
                 duration: Some(S(1)),
                 host: "n1".into(),
+                spread: None,
             }),
         seed,
     )
@@ -74,6 +75,7 @@ fn a_bounce_keeps_even_unsynced_appends() {
             .fault(FaultEventSpec::Bounce {
                 at: S(4),
                 host: "n1".into(),
+                spread: None,
             }));
     assert_eq!(lost_acked_appends(&r), 0);
     let (_, after) = &events(&r.record, "n1", "recovered")[1];

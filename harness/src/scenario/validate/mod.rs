@@ -131,7 +131,7 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
         ));
     }
     validate_workload(&scenario.workload)?;
-    faults::validate_faults(scenario, &topology)?;
+    faults::validate_faults(scenario, &topology, &system.roles())?;
     validate_invariants(&scenario.invariants)?;
     for (i, req) in scenario.coverage.iter().enumerate() {
         let key = format!("coverage[{i}]");
