@@ -56,8 +56,9 @@ pub enum RandomFaultKind {
     BounceAll,
     PauseMajority,
     PauseAll,
-    /// Every server in turn, in a random order: crashed for the fault's
-    /// length and restarted, the next one `interval.low` later.
+    /// Every server in turn, in a random order: each crashed for the
+    /// fault's length divided by the number of servers and restarted, the
+    /// next one as long after.
     RollingRestart,
 }
 
