@@ -186,6 +186,9 @@ pub fn shrink(
     let mut current = loaded.scenario.clone();
     current.faults.random = None;
     current.faults.events = explicit_events(&original.plan, &original.record.fault_hits)?;
+    // A random plan may draw the seed's jitter; without it the seed's
+    // message races would resolve differently.
+    current.network.jitter = original.plan.jitter;
     current.name = format!("{}-seed-{seed}-shrunk", loaded.scenario.name);
     current.description = format!(
         "{} seed {seed}, shrunk: still fails {invariant}",
