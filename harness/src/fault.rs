@@ -7,6 +7,14 @@
 //! describe them. They depend on nothing but durations, so every floor of
 //! the harness can share them; which actions a scenario and a seed lead to
 //! is [`crate::plan`]'s business.
+//!
+//! A host name in an action is a server or client, or a *role target*
+//! `role:NAME` (see [`crate::role`]): the nemesis resolves it when the
+//! action fires, to the host holding that role then, and records what it
+//! hit as a [`FaultHit`]. In a partition's sides (and in `from`/`to`,
+//! `between`), the host a role resolves to is taken off every other side,
+//! so `[["role:leader"], ["servers"]]` cuts the leader off from the other
+//! servers, whoever leads.
 
 use crate::duration::{format_duration, serde_text, SignedDuration};
 use serde::{Deserialize, Serialize};
@@ -56,23 +64,42 @@ pub enum FaultAction {
     EndLoss {
         id: FaultId,
     },
+    /// Every link between two servers that are not neighbours in `order`
+    /// (a ring) is blocked both ways; clients keep every link.
+    Ring {
+        id: FaultId,
+        order: Vec<String>,
+    },
     Crash {
         id: FaultId,
         host: String,
+        /// Set when this crash is one host's share of a correlated fault.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<Correlation>,
     },
     Restart {
         host: String,
+        /// For a role target: the crash whose host this restarts.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        of: Option<FaultId>,
     },
     Bounce {
         id: FaultId,
         host: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<Correlation>,
     },
     Pause {
         id: FaultId,
         host: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<Correlation>,
     },
     Resume {
         host: String,
+        /// For a role target: the pause whose host this resumes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        of: Option<FaultId>,
     },
     /// EIO on the hosts' disk calls of kinds `ops`, each failing with
     /// `probability`.
@@ -143,6 +170,7 @@ impl FaultAction {
             FaultAction::PartitionOneway { from, to, .. } => {
                 format!("partition-oneway [{}] -> [{}]", set(from), set(to))
             }
+            FaultAction::Ring { order, .. } => format!("ring {}", order.join("-")),
             FaultAction::EndPartition { id } => format!("end partition #{id}"),
             FaultAction::HealPartitions => "heal partitions".into(),
             FaultAction::Latency {
@@ -161,11 +189,17 @@ impl FaultAction {
                 format!("loss {rate:.2} on {}", between_label(between))
             }
             FaultAction::EndLoss { id } => format!("end loss #{id}"),
-            FaultAction::Crash { host, .. } => format!("crash {host}"),
-            FaultAction::Restart { host } => format!("restart {host}"),
-            FaultAction::Bounce { host, .. } => format!("bounce {host}"),
-            FaultAction::Pause { host, .. } => format!("pause {host}"),
-            FaultAction::Resume { host } => format!("resume {host}"),
+            FaultAction::Crash { host, group, .. } => {
+                format!("crash {host}{}", group_label(*group))
+            }
+            FaultAction::Restart { host, .. } => format!("restart {host}"),
+            FaultAction::Bounce { host, group, .. } => {
+                format!("bounce {host}{}", group_label(*group))
+            }
+            FaultAction::Pause { host, group, .. } => {
+                format!("pause {host}{}", group_label(*group))
+            }
+            FaultAction::Resume { host, .. } => format!("resume {host}"),
             FaultAction::DiskError {
                 hosts,
                 ops,
@@ -219,11 +253,73 @@ impl FaultAction {
     }
 }
 
+fn group_label(group: Option<Correlation>) -> String {
+    match group {
+        None => String::new(),
+        Some(group) => format!(" ({})", group.describe()),
+    }
+}
+
 fn between_label(between: &Option<[Vec<String>; 2]>) -> String {
     match between {
         None => "all links".into(),
         Some([a, b]) => format!("[{}] <-> [{}]", a.join(","), b.join(",")),
     }
+}
+
+/// How a process fault that hits several servers together was chosen: each
+/// host's crash, bounce or pause is its own action (with its own time, so
+/// the hosts can go down within a few milliseconds of each other), marked
+/// with the group it belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Correlation {
+    /// A strict majority of the servers, drawn per seed.
+    Majority,
+    /// Every server (a whole-cluster power loss, for crashes).
+    All,
+    /// Each server in turn, one after another (a rolling restart).
+    Rolling,
+}
+
+impl Correlation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Correlation::Majority => "majority",
+            Correlation::All => "all",
+            Correlation::Rolling => "rolling",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Correlation::Majority => "with a majority",
+            Correlation::All => "with every server",
+            Correlation::Rolling => "rolling",
+        }
+    }
+}
+
+/// The prefix of a role target: `role:leader` names the host holding the
+/// role `leader` when the fault fires.
+pub const ROLE_PREFIX: &str = "role:";
+
+/// The role a host name targets, if it is a role target.
+pub fn role_of_target(host: &str) -> Option<&str> {
+    host.strip_prefix(ROLE_PREFIX)
+}
+
+/// What a fault aimed at a role hit when it fired: the hosts its role
+/// target resolved to (none when nobody held the role, and the fault then
+/// did nothing). The trace says the same in words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultHit {
+    pub id: FaultId,
+    pub time_ns: u64,
+    /// The role target as the plan wrote it, e.g. `role:leader`.
+    pub target: String,
+    /// The host that held the role (empty: nobody did).
+    pub hosts: Vec<String>,
 }
 
 /// The kinds of disk call a `disk-error` fault can fail.
@@ -265,11 +361,19 @@ impl DiskOp {
 pub const FAULT_KINDS: &[&str] = &[
     "partition",
     "partition-oneway",
+    "ring",
     "latency",
     "loss",
     "crash",
     "bounce",
     "pause",
+    "crash-majority",
+    "crash-all",
+    "bounce-majority",
+    "bounce-all",
+    "pause-majority",
+    "pause-all",
+    "rolling-restart",
     "disk-error",
     "disk-full",
     "disk-corrupt",
@@ -283,11 +387,12 @@ pub fn fault_kind(action: &FaultAction) -> Option<&'static str> {
     Some(match action {
         FaultAction::Partition { .. } => "partition",
         FaultAction::PartitionOneway { .. } => "partition-oneway",
+        FaultAction::Ring { .. } => "ring",
         FaultAction::Latency { .. } => "latency",
         FaultAction::Loss { .. } => "loss",
-        FaultAction::Crash { .. } => "crash",
-        FaultAction::Bounce { .. } => "bounce",
-        FaultAction::Pause { .. } => "pause",
+        FaultAction::Crash { group, .. }
+        | FaultAction::Bounce { group, .. }
+        | FaultAction::Pause { group, .. } => process_kind(action, *group),
         FaultAction::DiskError { .. } => "disk-error",
         FaultAction::DiskFull { .. } => "disk-full",
         FaultAction::DiskCorrupt { .. } => "disk-corrupt",
@@ -296,4 +401,100 @@ pub fn fault_kind(action: &FaultAction) -> Option<&'static str> {
         FaultAction::ClockDrift { .. } => "clock-drift",
         _ => return None,
     })
+}
+
+/// The coverage kind of a crash, bounce or pause: its own name, or the
+/// correlated fault it is part of.
+fn process_kind(action: &FaultAction, group: Option<Correlation>) -> &'static str {
+    use Correlation::*;
+    match (action, group) {
+        (_, Some(Rolling)) => "rolling-restart",
+        (FaultAction::Crash { .. }, None) => "crash",
+        (FaultAction::Crash { .. }, Some(Majority)) => "crash-majority",
+        (FaultAction::Crash { .. }, Some(All)) => "crash-all",
+        (FaultAction::Bounce { .. }, None) => "bounce",
+        (FaultAction::Bounce { .. }, Some(Majority)) => "bounce-majority",
+        (FaultAction::Bounce { .. }, Some(All)) => "bounce-all",
+        (FaultAction::Pause { .. }, None) => "pause",
+        (FaultAction::Pause { .. }, Some(Majority)) => "pause-majority",
+        (_, Some(All)) => "pause-all",
+        (_, Some(Majority)) => "pause-majority",
+        (_, None) => "pause",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_an_action_can_have_is_listed() {
+        let host = || "n1".to_string();
+        let mut actions = vec![FaultAction::Ring {
+            id: 1,
+            order: vec![host()],
+        }];
+        for group in [
+            None,
+            Some(Correlation::Majority),
+            Some(Correlation::All),
+            Some(Correlation::Rolling),
+        ] {
+            actions.push(FaultAction::Crash {
+                id: 1,
+                host: host(),
+                group,
+            });
+            actions.push(FaultAction::Bounce {
+                id: 1,
+                host: host(),
+                group,
+            });
+            actions.push(FaultAction::Pause {
+                id: 1,
+                host: host(),
+                group,
+            });
+        }
+        for action in &actions {
+            let kind = fault_kind(action).unwrap();
+            assert!(FAULT_KINDS.contains(&kind), "{kind}");
+        }
+        assert_eq!(
+            fault_kind(&FaultAction::Crash {
+                id: 1,
+                host: host(),
+                group: Some(Correlation::All)
+            }),
+            Some("crash-all")
+        );
+    }
+
+    #[test]
+    fn role_targets_are_recognised_by_their_prefix() {
+        assert_eq!(role_of_target("role:leader"), Some("leader"));
+        assert_eq!(role_of_target("n1"), None);
+    }
+
+    #[test]
+    fn an_old_plan_without_the_new_fields_still_reads() {
+        let action: FaultAction =
+            serde_json::from_str(r#"{"action":"restart","host":"n1"}"#).unwrap();
+        assert_eq!(
+            action,
+            FaultAction::Restart {
+                host: "n1".into(),
+                of: None
+            }
+        );
+        let crash = FaultAction::Crash {
+            id: 3,
+            host: "n2".into(),
+            group: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&crash).unwrap(),
+            r#"{"action":"crash","id":3,"host":"n2"}"#
+        );
+    }
 }

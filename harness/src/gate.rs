@@ -175,3 +175,116 @@ pub fn table(results: &[BugResult]) -> String {
     }
     out
 }
+
+/// How one bug fared on one of its target's generic swarm scenarios: the
+/// bundled scenarios of the target named `*-swarm`, which were written
+/// without any bug in mind. A user who does not know where their bugs are
+/// relies on those, so the gate measures them too.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SwarmResult {
+    pub target: String,
+    pub bug: String,
+    pub scenario: String,
+    /// Seeds run: 0..seeds.
+    pub seeds: u64,
+    /// Of those, how many failed.
+    pub failed: u64,
+    /// The lowest failing seed, and the invariants that failed on it.
+    pub first: Option<(u64, Vec<String>)>,
+}
+
+/// Whether a scenario is one of its target's generic swarm scenarios.
+pub fn is_generic_swarm(loaded: &LoadedScenario) -> bool {
+    loaded.scenario.name.ends_with("-swarm")
+}
+
+/// Runs every planted bug of `targets` (all if empty) on seeds 0..`seeds`
+/// of each of its target's generic swarm scenarios, every seed (so the
+/// count of failing seeds is exact).
+pub fn run_swarm(
+    registry: &Registry,
+    scenarios: &[LoadedScenario],
+    targets: &[String],
+    seeds: u64,
+    threads: usize,
+) -> Vec<SwarmResult> {
+    let mut results = Vec::new();
+    for target in registry.targets() {
+        if !targets.is_empty() && !targets.iter().any(|t| t == target.name()) {
+            continue;
+        }
+        for bug in target.planted_bugs() {
+            let overrides: Vec<String> = bug.overrides.iter().map(|s| s.to_string()).collect();
+            for loaded in scenarios
+                .iter()
+                .filter(|l| l.scenario.target.system == target.name() && is_generic_swarm(l))
+            {
+                let Some(buggy) = with_overrides(loaded, &overrides, registry) else {
+                    continue;
+                };
+                let jobs: Vec<Job> = (0..seeds).map(|seed| Job { scenario: 0, seed }).collect();
+                let runs = run_jobs(
+                    std::slice::from_ref(&buggy),
+                    &jobs,
+                    threads,
+                    &ExecOptions::default(),
+                    None,
+                    |_| {},
+                );
+                let failing: Vec<_> = runs.iter().filter(|r| r.status == Status::Fail).collect();
+                let first = failing
+                    .iter()
+                    .min_by_key(|r| r.seed)
+                    .map(|r| (r.seed, r.failed.clone()));
+                results.push(SwarmResult {
+                    target: target.name().to_string(),
+                    bug: bug.name.to_string(),
+                    scenario: buggy.scenario.name.clone(),
+                    seeds,
+                    failed: failing.len() as u64,
+                    first,
+                });
+            }
+        }
+    }
+    results
+}
+
+/// The swarm rows, for the terminal and closing notes.
+pub fn swarm_table(results: &[SwarmResult]) -> String {
+    let mut out = String::from(
+        "| target | bug | swarm scenario | failing seeds | first failing seed | caught by |\n\
+         |---|---|---|---:|---:|---|\n",
+    );
+    for r in results {
+        let (first, by) = match &r.first {
+            Some((seed, invariants)) => (seed.to_string(), invariants.join(", ")),
+            None => ("-".to_string(), "NOT CAUGHT".to_string()),
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} of {} | {} | {} |\n",
+            r.target, r.bug, r.scenario, r.failed, r.seeds, first, by
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_swarm_row_says_how_many_seeds_failed_and_the_first() {
+        let row = |first: Option<(u64, Vec<String>)>| SwarmResult {
+            target: "kv".into(),
+            bug: "stale-read".into(),
+            scenario: "kv-swarm".into(),
+            seeds: 200,
+            failed: if first.is_some() { 44 } else { 0 },
+            first,
+        };
+        let table = swarm_table(&[row(Some((10, vec!["linearizable".into()]))), row(None)]);
+        assert!(table.contains("| kv | stale-read | kv-swarm | 44 of 200 | 10 | linearizable |"));
+        assert!(table.contains("| kv | stale-read | kv-swarm | 0 of 200 | - | NOT CAUGHT |"));
+    }
+}

@@ -18,8 +18,8 @@
 //! `report`; `coverage`; `check`; `sim`; `plan`; `scenario`; `target`; the
 //! handles targets get, [`disk`] and [`clock`]; the fault state they consult,
 //! [`host_faults`], and [`record`]; then the plain data every floor shares:
-//! [`history`], [`fault`] (what the nemesis can do), [`seed`] and
-//! [`duration`]. Checkers and reports read records and never the simulator.
+//! [`history`], [`fault`] (what the nemesis can do), [`role`] (the roles
+//! targets report for their hosts), [`seed`] and [`duration`]. Checkers and reports read records and never the simulator.
 //!
 //! For a target's own crate: [`target`] is the interface to implement,
 //! [`rpc`] gives it request/response over the simulated network, and
@@ -71,6 +71,7 @@ pub mod host_faults;
 pub mod plan;
 pub mod record;
 pub mod report;
+pub mod role;
 pub mod rpc;
 pub mod scenario;
 pub mod seed;

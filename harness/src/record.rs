@@ -7,7 +7,9 @@
 //! runs with equal hashes behaved identically as far as anyone can observe.
 
 use crate::assertions::AssertionRecord;
+use crate::fault::FaultHit;
 use crate::history::{Event, History};
+use crate::role::{RoleChange, RoleTimeline, DEFAULT_ROLE_LIMIT};
 use crate::seed::Fnv1a;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -29,6 +31,8 @@ pub enum TraceKind {
     Log,
     /// Something panicked inside the simulation.
     Panic,
+    /// A host took a role or gave it up (see [`crate::role`]).
+    Role,
 }
 
 /// One line of the trace.
@@ -109,6 +113,13 @@ pub struct RunRecord {
     /// workload's end: the run then tested less than its scenario asks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_ops_reached_ns: Option<u64>,
+    /// Every role change the target reported (and the harness made when a
+    /// host went down), in order.
+    #[serde(default, skip_serializing_if = "RoleTimeline::is_empty")]
+    pub roles: RoleTimeline,
+    /// What each fault aimed at a role hit when it fired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fault_hits: Vec<FaultHit>,
 }
 
 impl RunRecord {
@@ -142,6 +153,8 @@ pub struct RunLog {
     pub replica_states: BTreeMap<String, PublishedState>,
     pub plan_events_applied: usize,
     pub max_ops_reached_ns: Option<u64>,
+    pub roles: RoleTimeline,
+    pub fault_hits: Vec<FaultHit>,
     trace_limit: usize,
     hasher: Fnv1a,
 }
@@ -155,9 +168,30 @@ impl RunLog {
             replica_states: BTreeMap::new(),
             plan_events_applied: 0,
             max_ops_reached_ns: None,
+            roles: RoleTimeline::default(),
+            fault_hits: Vec::new(),
             trace_limit,
             hasher: Fnv1a::default(),
         }
+    }
+
+    /// Records a role change: in the timeline, and as a `role` trace
+    /// event (so it is hashed and shown with the trace).
+    pub fn push_role(&mut self, change: &RoleChange) {
+        let mut fields = Vec::new();
+        if let Some(previous) = &change.previous {
+            fields.push(("was".to_string(), previous.clone()));
+        }
+        self.push_trace(TraceEvent {
+            time_ns: change.time_ns,
+            kind: TraceKind::Role,
+            source: change.host.clone(),
+            level: None,
+            target: None,
+            message: change.role.clone().unwrap_or_else(|| "no role".into()),
+            fields,
+        });
+        self.roles.push(change.clone(), DEFAULT_ROLE_LIMIT);
     }
 
     pub fn push_event(&mut self, event: Event) {
@@ -191,6 +225,8 @@ impl RunLog {
             assertions: Vec::new(),
             plan_events_applied: self.plan_events_applied,
             max_ops_reached_ns: self.max_ops_reached_ns,
+            roles: self.roles,
+            fault_hits: self.fault_hits,
         }
     }
 }

@@ -53,6 +53,13 @@ pub trait System: Send + Sync {
     /// The names of the server hosts, in a fixed order. Faults name them.
     fn hosts(&self) -> Vec<String>;
 
+    /// The roles its hosts report through [`crate::role`] (`leader`,
+    /// `follower`, …), so scenarios can aim faults at them
+    /// (`host = "role:leader"`). None by default.
+    fn roles(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Registers the server hosts in the simulation.
     fn install(&self, sim: &mut turmoil::Sim<'_>, env: &HostEnv);
 

@@ -41,6 +41,7 @@ fn durability_catches_the_in_memory_register_losing_writes_in_a_crash() {
             at: Duration::from_secs(6),
             duration: Some(Duration::from_millis(500)),
             host: "server".into(),
+            spread: None,
         }),
         1,
     );

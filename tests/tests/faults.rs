@@ -163,6 +163,7 @@ fn a_crash_loses_in_memory_state_and_restart_brings_the_server_back() {
         at: S(4),
         duration: Some(S(2)),
         host: "server".into(),
+        spread: None,
     }));
     let starts = trace_messages(&r.record, "server", "server listening");
     assert_eq!(
@@ -190,6 +191,7 @@ fn a_bounce_restarts_the_process_at_once() {
     let r = run(register("bounce").fault(FaultEventSpec::Bounce {
         at: S(5),
         host: "server".into(),
+        spread: None,
     }));
     let starts = trace_messages(&r.record, "server", "server listening");
     assert_eq!(starts, vec![Duration::ZERO, S(5)]);
@@ -208,6 +210,7 @@ fn a_paused_server_answers_nothing_until_it_resumes() {
         at: S(3),
         duration: Some(S(2)),
         host: "server".into(),
+        spread: None,
     }));
     let ops = ops(&r.record);
     // Nothing completes while the host is paused...
@@ -419,6 +422,7 @@ fn majority_minority_cuts_one_server_from_the_other_two() {
         FaultEventSpec::MajorityMinority {
             at: S(2),
             duration: Some(S(2)),
+            host: None,
         },
     );
     let cut = cut_pairs(&r.record);

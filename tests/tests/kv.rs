@@ -76,14 +76,40 @@ fn the_correct_store_passes_the_disk_clock_and_swarm_scenarios() {
     ]);
 }
 
+#[test]
+fn the_correct_store_passes_the_lease_scenarios() {
+    passes_everywhere(&["kv-lease-clock", "kv-lease-swarm"]);
+}
+
+#[test]
+fn a_leader_with_a_lease_serves_reads_on_it_and_stops_when_its_clock_is_off() {
+    let r = run(&bundled("kv-lease-clock", &[]), 1);
+    assert_eq!(r.report.status, Status::Pass);
+    let lease_reads: Vec<u64> = r
+        .record
+        .trace
+        .iter()
+        .filter(|e| e.message == "reads served on the lease")
+        .map(|e| e.time_ns)
+        .collect();
+    assert!(!lease_reads.is_empty(), "the lease path was used");
+    // The same clock faults with the lease trusted blindly: stale reads.
+    let buggy = run(
+        &bundled("kv-lease-clock", &["target.bug=lease-ignores-drift"]),
+        3,
+    );
+    assert!(failed_invariants(&buggy).contains(&"linearizable".to_string()));
+}
+
 /// (bug, scenario, expected checker, first failing seed), as `chaos bugs`
 /// finds them.
-const CATCHES: [(&str, &str, &str, u64); 5] = [
+const CATCHES: [(&str, &str, &str, u64); 6] = [
     ("ack-before-fsync", "kv-rolling-restart", "durability", 0),
     ("ack-before-majority", "kv-clock-jump", "linearizable", 0),
     ("skip-checksum", "kv-crash-corrupt", "convergence", 2),
     ("stale-read", "kv-clock-jump", "linearizable", 0),
     ("double-vote", "kv-split-vote", "linearizable", 0),
+    ("lease-ignores-drift", "kv-lease-clock", "linearizable", 3),
 ];
 
 #[test]

@@ -144,6 +144,7 @@ fn plan() -> Plan {
             at: Duration::from_secs(2),
             duration: Some(Duration::from_secs(2)),
             host: "worker-1".into(),
+            spread: None,
         })
         .build();
     let topology = Topology {

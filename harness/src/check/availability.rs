@@ -326,6 +326,7 @@ mod tests {
                 at: Duration::from_secs(at_s),
                 duration: Some(Duration::from_secs(for_s)),
                 host: "s".into(),
+                spread: None,
             })
             .build();
         let topology = Topology {

@@ -96,6 +96,11 @@ pub(super) enum Command {
         /// Seeds tried per bug and scenario.
         #[arg(long, default_value_t = crate::gate::DEFAULT_MAX_SEEDS)]
         max_seeds: u64,
+        /// Also run every bug on seeds 0..N of its target's generic swarm
+        /// scenarios (`*-swarm`) and report how many fail and the first
+        /// (0: off). Reported, not part of the pass/fail verdict.
+        #[arg(long, default_value_t = 0)]
+        swarm_seeds: u64,
         /// Worker threads (default: every core).
         #[arg(long, short)]
         jobs: Option<usize>,

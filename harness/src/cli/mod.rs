@@ -93,8 +93,9 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
         Command::Bugs {
             targets,
             max_seeds,
+            swarm_seeds,
             jobs,
-        } => tools::bugs(registry, &targets, max_seeds, jobs),
+        } => tools::bugs(registry, &targets, max_seeds, swarm_seeds, jobs),
         Command::CheckHistory {
             model,
             max_states,

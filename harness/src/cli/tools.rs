@@ -139,6 +139,7 @@ pub(super) fn bugs(
     registry: &Registry,
     targets: &[String],
     max_seeds: u64,
+    swarm_seeds: u64,
     jobs: Option<usize>,
 ) -> Result<u8, String> {
     for t in targets {
@@ -163,6 +164,12 @@ pub(super) fn bugs(
         if let Some(c) = &r.caught {
             println!("{} {}: {program} {}", r.target, r.bug, c.replay);
         }
+    }
+    if swarm_seeds > 0 {
+        let swarm = crate::gate::run_swarm(registry, &scenarios, targets, swarm_seeds, threads);
+        println!();
+        println!("on the generic swarm scenarios, seeds 0..{swarm_seeds}:");
+        print!("{}", crate::gate::swarm_table(&swarm));
     }
     let all = results.iter().all(|r| r.caught_as_expected());
     if !all {

@@ -1,12 +1,35 @@
 //! Hand-written fault events: each becomes its start action and, when it
-//! has a duration, the action that ends it. Only the partition shapes that
-//! pick servers (`majority-minority`, `bridge`) draw from the stream.
+//! has a duration, the action that ends it. Only the shapes that pick
+//! servers (`majority-minority`, `split-peers`, `bridge`, `ring`, the
+//! group `majority`, a `spread`, a rolling restart's order) draw from the
+//! stream. Role targets stay as they are written, for the nemesis to
+//! resolve when they fire.
 
-use super::partitions::{bridge, isolate, majority_minority};
+use super::groups::Process;
+use super::partitions::{bridge, isolate, isolate_peers, majority_minority, ring};
 use super::PlanBuilder;
-use crate::fault::FaultAction;
+use crate::fault::{role_of_target, FaultAction};
 use crate::scenario::{FaultEventSpec, Topology};
 use rand_chacha::ChaCha8Rng;
+use std::time::Duration;
+
+/// Host and group names as the hosts they stand for; a role target stays
+/// itself.
+fn resolve(topology: &Topology, set: &[String]) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for name in set {
+        let named = match role_of_target(name) {
+            Some(_) => vec![name.clone()],
+            None => topology.resolve(name).expect("validated host set"),
+        };
+        for host in named {
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+    }
+    hosts
+}
 
 impl PlanBuilder {
     pub(super) fn add_manual(
@@ -15,16 +38,45 @@ impl PlanBuilder {
         topology: &Topology,
         rng: &mut ChaCha8Rng,
     ) {
-        let resolve = |set: &[String]| topology.resolve_set(set).expect("validated host set");
-        if let Some(hosts) = group_members(spec, topology) {
-            // A host fault aimed at a group is that fault on each member,
-            // each with its own id (so its own window and its own end).
-            for host in hosts {
-                self.add_manual(&with_host(spec, host), topology, rng);
-            }
-            return;
-        }
+        let resolve = |set: &[String]| resolve(topology, set);
         let at = spec.at();
+        let process = match spec {
+            FaultEventSpec::Crash { .. } => Some(Process::Crash),
+            FaultEventSpec::Bounce { .. } => Some(Process::Bounce),
+            FaultEventSpec::Pause { .. } => Some(Process::Pause),
+            _ => None,
+        };
+        match spec {
+            FaultEventSpec::Crash { host, spread, .. }
+            | FaultEventSpec::Bounce { host, spread, .. }
+            | FaultEventSpec::Pause { host, spread, .. } => {
+                let process = process.expect("a process fault");
+                let spread = spread.unwrap_or(Duration::ZERO);
+                self.add_process(process, at, spec.duration(), host, spread, topology, rng);
+                return;
+            }
+            FaultEventSpec::Restart { host, .. } | FaultEventSpec::Resume { host, .. } => {
+                for host in resolve(std::slice::from_ref(host)) {
+                    self.push(
+                        at,
+                        match spec {
+                            FaultEventSpec::Restart { .. } => {
+                                FaultAction::Restart { host, of: None }
+                            }
+                            _ => FaultAction::Resume { host, of: None },
+                        },
+                    );
+                }
+                return;
+            }
+            FaultEventSpec::RollingRestart {
+                host, down, gap, ..
+            } => {
+                self.add_rolling(at, host, *down, *gap, topology, rng);
+                return;
+            }
+            _ => {}
+        }
         let id = self.id();
         let (start, end) = match spec {
             FaultEventSpec::Partition { sides, .. } => (
@@ -42,8 +94,26 @@ impl PlanBuilder {
                 isolate(id, host, topology),
                 Some(FaultAction::EndPartition { id }),
             ),
-            FaultEventSpec::MajorityMinority { .. } => (
-                majority_minority(id, topology, rng),
+            FaultEventSpec::IsolatePeers { host, .. } => (
+                isolate_peers(id, host, topology),
+                Some(FaultAction::EndPartition { id }),
+            ),
+            FaultEventSpec::MajorityMinority { host, .. } => (
+                majority_minority(id, topology, rng, host.as_deref(), false),
+                Some(FaultAction::EndPartition { id }),
+            ),
+            FaultEventSpec::SplitPeers { host, .. } => (
+                majority_minority(id, topology, rng, host.as_deref(), true),
+                Some(FaultAction::EndPartition { id }),
+            ),
+            FaultEventSpec::Ring { order, .. } => (
+                match order {
+                    Some(order) => FaultAction::Ring {
+                        id,
+                        order: order.clone(),
+                    },
+                    None => ring(id, topology, rng),
+                },
                 Some(FaultAction::EndPartition { id }),
             ),
             FaultEventSpec::Bridge { .. } => (
@@ -81,33 +151,12 @@ impl PlanBuilder {
                 },
                 Some(FaultAction::EndLoss { id }),
             ),
-            FaultEventSpec::Crash { host, .. } => (
-                FaultAction::Crash {
-                    id,
-                    host: host.clone(),
-                },
-                Some(FaultAction::Restart { host: host.clone() }),
-            ),
-            FaultEventSpec::Restart { host, .. } => {
-                (FaultAction::Restart { host: host.clone() }, None)
-            }
-            FaultEventSpec::Bounce { host, .. } => (
-                FaultAction::Bounce {
-                    id,
-                    host: host.clone(),
-                },
-                None,
-            ),
-            FaultEventSpec::Pause { host, .. } => (
-                FaultAction::Pause {
-                    id,
-                    host: host.clone(),
-                },
-                Some(FaultAction::Resume { host: host.clone() }),
-            ),
-            FaultEventSpec::Resume { host, .. } => {
-                (FaultAction::Resume { host: host.clone() }, None)
-            }
+            FaultEventSpec::Crash { .. }
+            | FaultEventSpec::Bounce { .. }
+            | FaultEventSpec::Pause { .. }
+            | FaultEventSpec::Restart { .. }
+            | FaultEventSpec::Resume { .. }
+            | FaultEventSpec::RollingRestart { .. } => unreachable!("handled above"),
             FaultEventSpec::DiskError {
                 host,
                 ops,
@@ -179,37 +228,6 @@ impl PlanBuilder {
             self.push(at + duration, end);
         }
     }
-}
-
-/// The members of the group a crash, restart, bounce, pause or resume
-/// names (`servers`); `None` for a single host or any other fault.
-fn group_members(spec: &FaultEventSpec, topology: &Topology) -> Option<Vec<String>> {
-    let host = match spec {
-        FaultEventSpec::Crash { host, .. }
-        | FaultEventSpec::Restart { host, .. }
-        | FaultEventSpec::Bounce { host, .. }
-        | FaultEventSpec::Pause { host, .. }
-        | FaultEventSpec::Resume { host, .. } => host,
-        _ => return None,
-    };
-    if topology.is_host(host) {
-        return None;
-    }
-    Some(topology.resolve(host).expect("validated group"))
-}
-
-/// `spec` aimed at `host` instead.
-fn with_host(spec: &FaultEventSpec, member: String) -> FaultEventSpec {
-    let mut one = spec.clone();
-    match &mut one {
-        FaultEventSpec::Crash { host, .. }
-        | FaultEventSpec::Restart { host, .. }
-        | FaultEventSpec::Bounce { host, .. }
-        | FaultEventSpec::Pause { host, .. }
-        | FaultEventSpec::Resume { host, .. } => *host = member,
-        _ => unreachable!("only host faults are aimed at a group"),
-    }
-    one
 }
 
 /// Every host of a group cut off from every other host: each on a side of

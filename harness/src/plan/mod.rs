@@ -10,10 +10,12 @@
 //! [`expand`] is the whole arrow: hand-written events become actions with
 //! their end events (`manual.rs`), a random spec becomes a storm drawn from
 //! the stream (`random.rs`), both shape partitions the same way
-//! (`partitions.rs`), and the sorted events give the windows during which
+//! (`partitions.rs`) and expand faults on several servers the same way
+//! (`groups.rs`), and the sorted events give the windows during which
 //! each fault was active (`windows.rs`). The actions themselves are
 //! [`crate::fault`]'s vocabulary.
 
+mod groups;
 mod manual;
 mod partitions;
 mod random;
@@ -97,8 +99,10 @@ pub fn expand(scenario: &Scenario, topology: &Topology, seed: u64) -> Plan {
         builder.add_manual(spec, topology, &mut rng);
     }
     let mut enabled = Vec::new();
+    let mut jitter = scenario.network.jitter;
     if let Some(random) = &scenario.faults.random {
         enabled = random::enabled_kinds(random, &mut rng);
+        jitter = random::jitter(random, &mut rng).unwrap_or(jitter);
         builder.add_random(
             random,
             &enabled,
@@ -127,7 +131,7 @@ pub fn expand(scenario: &Scenario, topology: &Topology, seed: u64) -> Plan {
         tick: scenario.simulation.tick,
         drain: scenario.simulation.drain,
         latency: scenario.network.latency,
-        jitter: scenario.network.jitter,
+        jitter,
         tcp_capacity: scenario.network.tcp_capacity,
         workload: scenario.workload.clone(),
         enabled_fault_kinds: enabled,

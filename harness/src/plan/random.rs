@@ -1,16 +1,21 @@
-//! Random ("swarm") plans: which kinds a seed enables, then a storm of
-//! faults from `start` until `recovery` before the end, each kind, server,
-//! length and parameter drawn from the plan stream, and a `heal all` at
-//! the storm's end.
+//! Random ("swarm") plans: which kinds a seed enables (and, with `jitter`,
+//! the network jitter it runs with), then a storm of faults from `start`
+//! until `recovery` before the end, each kind, server (or, with `roles`,
+//! role), length and parameter drawn from the plan stream, and a `heal
+//! all` at the storm's end.
 //!
 //! The order of the draws is part of the format: changing it changes every
-//! seed's plan, which a pinned test in `tests.rs` catches.
+//! seed's plan, which a pinned test in `tests.rs` catches. What was added
+//! later (roles, the correlated kinds, restarts during disk faults) draws
+//! only when a scenario uses it, so older scenarios keep their plans.
 
-use super::partitions::{bridge, isolate, majority_minority};
+use super::groups::{process_targets, Process};
+use super::partitions::{bridge, isolate, isolate_peers, majority_minority, ring};
 use super::PlanBuilder;
 use crate::duration::{DurationRange, SignedDuration};
-use crate::fault::FaultAction;
+use crate::fault::{role_of_target, Correlation, FaultAction};
 use crate::scenario::{RandomFaultKind, RandomFaultsSpec, Topology};
+use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::time::Duration;
@@ -39,6 +44,22 @@ pub(super) fn enabled_kinds(
     }
 }
 
+/// This seed's network jitter, if the spec draws one.
+pub(super) fn jitter(random: &RandomFaultsSpec, rng: &mut ChaCha8Rng) -> Option<Duration> {
+    let range = random.jitter?;
+    Some(to_ms(uniform(rng, range.low, range.high)).clamp(range.low, range.high))
+}
+
+/// Every host but `target` (all of them when it is a role: the nemesis
+/// takes the holder off this side).
+fn others(topology: &Topology, target: &str) -> Vec<String> {
+    topology
+        .all()
+        .into_iter()
+        .filter(|h| role_of_target(target).is_some() || h != target)
+        .collect()
+}
+
 impl PlanBuilder {
     pub(super) fn add_random(
         &mut self,
@@ -59,14 +80,35 @@ impl PlanBuilder {
             let end = t + length;
             let server_index = rng.random_range(0..topology.servers.len());
             let server = topology.servers[server_index].clone();
+            let role = if !random.roles.is_empty()
+                && kind.can_aim_at_role()
+                && rng.random_bool(random.role_weight.clamp(0.0, 1.0))
+            {
+                let role = &random.roles[rng.random_range(0..random.roles.len())];
+                Some(format!("{}{role}", crate::fault::ROLE_PREFIX))
+            } else {
+                None
+            };
+            // What a one-server fault hits: the role, or the drawn server.
+            let target = role.clone().unwrap_or_else(|| server.clone());
             let id = self.id();
             match kind {
                 RandomFaultKind::Isolate => {
-                    self.push(t, isolate(id, &server, topology));
+                    self.push(t, isolate(id, &target, topology));
                     self.push(end, FaultAction::EndPartition { id });
                 }
-                RandomFaultKind::MajorityMinority => {
-                    self.push(t, majority_minority(id, topology, rng));
+                RandomFaultKind::IsolatePeers => {
+                    self.push(t, isolate_peers(id, &target, topology));
+                    self.push(end, FaultAction::EndPartition { id });
+                }
+                RandomFaultKind::MajorityMinority | RandomFaultKind::SplitPeers => {
+                    let on_both = kind == RandomFaultKind::SplitPeers;
+                    let shape = majority_minority(id, topology, rng, role.as_deref(), on_both);
+                    self.push(t, shape);
+                    self.push(end, FaultAction::EndPartition { id });
+                }
+                RandomFaultKind::Ring => {
+                    self.push(t, ring(id, topology, rng));
                     self.push(end, FaultAction::EndPartition { id });
                 }
                 RandomFaultKind::Bridge => {
@@ -74,31 +116,23 @@ impl PlanBuilder {
                     self.push(end, FaultAction::EndPartition { id });
                 }
                 RandomFaultKind::PartitionOneway => {
-                    let others: Vec<String> = topology
-                        .all()
-                        .into_iter()
-                        .filter(|h| *h != server)
-                        .collect();
+                    let others = others(topology, &target);
                     let (from, to) = if rng.random_bool(0.5) {
-                        (vec![server], others)
+                        (vec![target], others)
                     } else {
-                        (others, vec![server])
+                        (others, vec![target])
                     };
                     self.push(t, FaultAction::PartitionOneway { id, from, to });
                     self.push(end, FaultAction::EndPartition { id });
                 }
                 RandomFaultKind::Latency => {
                     let latency = uniform(rng, random.latency.low, random.latency.high);
-                    let others: Vec<String> = topology
-                        .all()
-                        .into_iter()
-                        .filter(|h| *h != server)
-                        .collect();
+                    let others = others(topology, &target);
                     self.push(
                         t,
                         FaultAction::Latency {
                             id,
-                            between: Some([vec![server], others]),
+                            between: Some([vec![target], others]),
                             latency,
                             jitter: latency / 4,
                         },
@@ -112,48 +146,98 @@ impl PlanBuilder {
                     } else {
                         lo
                     };
-                    let others: Vec<String> = topology
-                        .all()
-                        .into_iter()
-                        .filter(|h| *h != server)
-                        .collect();
+                    let others = others(topology, &target);
                     self.push(
                         t,
                         FaultAction::Loss {
                             id,
-                            between: Some([vec![server], others]),
+                            between: Some([vec![target], others]),
                             rate,
                         },
                     );
                     self.push(end, FaultAction::EndLoss { id });
                 }
                 RandomFaultKind::Crash | RandomFaultKind::Pause => {
-                    if busy_until[server_index] <= t {
+                    let process = if kind == RandomFaultKind::Crash {
+                        Process::Crash
+                    } else {
+                        Process::Pause
+                    };
+                    if role.is_some() {
+                        // Whoever holds the role is up: a crashed host
+                        // holds none.
+                        self.add_one_process(id, process, t, Some(length), &target, None);
+                    } else if busy_until[server_index] <= t {
                         busy_until[server_index] = end;
-                        if kind == RandomFaultKind::Crash {
-                            self.push(
-                                t,
-                                FaultAction::Crash {
-                                    id,
-                                    host: server.clone(),
-                                },
-                            );
-                            self.push(end, FaultAction::Restart { host: server });
-                        } else {
-                            self.push(
-                                t,
-                                FaultAction::Pause {
-                                    id,
-                                    host: server.clone(),
-                                },
-                            );
-                            self.push(end, FaultAction::Resume { host: server });
-                        }
+                        self.add_one_process(id, process, t, Some(length), &server, None);
                     }
                 }
                 RandomFaultKind::Bounce => {
-                    if busy_until[server_index] <= t {
-                        self.push(t, FaultAction::Bounce { id, host: server });
+                    if role.is_some() || busy_until[server_index] <= t {
+                        self.add_one_process(id, Process::Bounce, t, None, &target, None);
+                    }
+                }
+                RandomFaultKind::CrashMajority
+                | RandomFaultKind::CrashAll
+                | RandomFaultKind::BounceMajority
+                | RandomFaultKind::BounceAll
+                | RandomFaultKind::PauseMajority
+                | RandomFaultKind::PauseAll => {
+                    use RandomFaultKind::*;
+                    let (process, group) = match kind {
+                        CrashMajority => (Process::Crash, "majority"),
+                        CrashAll => (Process::Crash, "servers"),
+                        BounceMajority => (Process::Bounce, "majority"),
+                        BounceAll => (Process::Bounce, "servers"),
+                        PauseMajority => (Process::Pause, "majority"),
+                        _ => (Process::Pause, "servers"),
+                    };
+                    let spread = to_ms(uniform(rng, random.spread.low, random.spread.high));
+                    let (targets, correlation) = process_targets(group, spread, topology, rng);
+                    let duration = (process != Process::Bounce).then_some(length);
+                    for (host, delay) in targets {
+                        let i = topology.servers.iter().position(|s| *s == host);
+                        let i = i.expect("groups name servers");
+                        // Every share starts and ends within the storm.
+                        if busy_until[i] > t + delay || t + delay >= storm_end {
+                            continue;
+                        }
+                        let duration = duration.map(|d| d.min(storm_end - (t + delay)));
+                        if let Some(d) = duration {
+                            busy_until[i] = t + delay + d;
+                        }
+                        let id = self.id();
+                        self.add_one_process(id, process, t + delay, duration, &host, correlation);
+                    }
+                }
+                RandomFaultKind::RollingRestart => {
+                    let n = topology.servers.len() as u32;
+                    let down = to_ms(length / n).max(Duration::from_millis(1));
+                    let (targets, _) = process_targets("servers", Duration::ZERO, topology, rng);
+                    let mut order: Vec<String> = targets.into_iter().map(|(h, _)| h).collect();
+                    order.shuffle(rng);
+                    let mut at = t;
+                    for host in order {
+                        let i = topology.servers.iter().position(|s| *s == host);
+                        let i = i.expect("servers");
+                        if at >= storm_end {
+                            break;
+                        }
+                        if busy_until[i] <= at {
+                            let down = down.min(storm_end - at);
+                            busy_until[i] = at + down;
+                            let rolling = Some(Correlation::Rolling);
+                            let id = self.id();
+                            self.add_one_process(
+                                id,
+                                Process::Crash,
+                                at,
+                                Some(down),
+                                &host,
+                                rolling,
+                            );
+                        }
+                        at += down * 2;
                     }
                 }
                 // The kinds below draw their parameters only when chosen, so
@@ -167,7 +251,7 @@ impl PlanBuilder {
                         t,
                         FaultAction::DiskError {
                             id,
-                            hosts: vec![server],
+                            hosts: vec![target.clone()],
                             ops,
                             probability,
                         },
@@ -185,7 +269,7 @@ impl PlanBuilder {
                         t,
                         FaultAction::DiskFull {
                             id,
-                            hosts: vec![server],
+                            hosts: vec![target.clone()],
                             capacity_bytes,
                         },
                     );
@@ -197,7 +281,7 @@ impl PlanBuilder {
                         t,
                         FaultAction::DiskCorrupt {
                             id,
-                            hosts: vec![server],
+                            hosts: vec![target.clone()],
                             probability,
                         },
                     );
@@ -210,7 +294,7 @@ impl PlanBuilder {
                         t,
                         FaultAction::DiskSlow {
                             id,
-                            hosts: vec![server],
+                            hosts: vec![target.clone()],
                             latency,
                         },
                     );
@@ -229,7 +313,7 @@ impl PlanBuilder {
                         t,
                         FaultAction::ClockJump {
                             id,
-                            hosts: vec![server],
+                            hosts: vec![target.clone()],
                             offset,
                         },
                     );
@@ -241,11 +325,32 @@ impl PlanBuilder {
                         t,
                         FaultAction::ClockDrift {
                             id,
-                            hosts: vec![server],
+                            hosts: vec![target.clone()],
                             rate,
                         },
                     );
                     self.push(end, FaultAction::EndClockFault { id });
+                }
+            }
+            let disk = matches!(
+                kind,
+                RandomFaultKind::DiskError
+                    | RandomFaultKind::DiskFull
+                    | RandomFaultKind::DiskCorrupt
+                    | RandomFaultKind::DiskSlow
+            );
+            // A bounce within the disk fault reads back, at recovery, what
+            // the faulty disk holds. Only for a plain server: a role may
+            // be held by another host by then.
+            if disk
+                && role.is_none()
+                && random.restart_during_disk_faults > 0.0
+                && rng.random_bool(random.restart_during_disk_faults.clamp(0.0, 1.0))
+            {
+                let at = uniform(rng, t, end);
+                if busy_until[server_index] <= at {
+                    let id = self.id();
+                    self.add_one_process(id, Process::Bounce, at, None, &server, None);
                 }
             }
             t += uniform(rng, random.interval.low, random.interval.high);

@@ -65,7 +65,9 @@ fn swarm_seeds_enable_different_kind_sets() {
 #[test]
 fn majority_minority_keeps_a_strict_majority_with_the_clients() {
     let mut rng = Seed(1).stream("plan");
-    let FaultAction::Partition { sides, .. } = majority_minority(1, &topology(5), &mut rng) else {
+    let FaultAction::Partition { sides, .. } =
+        majority_minority(1, &topology(5), &mut rng, None, false)
+    else {
         panic!()
     };
     assert_eq!(sides[0].len(), 2);
@@ -185,6 +187,7 @@ fn manual_faults_get_an_end_event_and_a_window() {
             at: Duration::from_secs(2),
             duration: Some(Duration::from_secs(3)),
             host: "n1".into(),
+            spread: None,
         })
         .build();
     let plan = expand(&s, &topology(3), 0);

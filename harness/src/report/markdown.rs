@@ -99,11 +99,12 @@ pub fn render(report: &RunReport, record: &RunRecord) -> String {
     }
 
     out.push_str("\n### Faults\n\n");
-    if report.plan.fault_windows.is_empty() {
+    let windows = view::fault_windows(report);
+    if windows.is_empty() {
         out.push_str("No faults in this plan.\n");
     } else {
         out.push_str("| start | end | fault |\n| ---: | ---: | --- |\n");
-        for w in &report.plan.fault_windows {
+        for w in &windows {
             let end = w
                 .end
                 .map_or_else(|| "not healed".to_string(), view::time_label);
@@ -114,6 +115,17 @@ pub fn render(report: &RunReport, record: &RunRecord) -> String {
                 cell(&end),
                 cell(&w.label)
             );
+        }
+    }
+
+    let (roles, more) = view::role_rows(record);
+    if !roles.is_empty() {
+        out.push_str("\n### Roles\n\n| role | host | from | to |\n| --- | --- | ---: | ---: |\n");
+        for [role, host, from, to] in &roles {
+            let _ = writeln!(out, "| {} | {} | {from} | {to} |", cell(role), cell(host));
+        }
+        if more > 0 {
+            let _ = writeln!(out, "\n({more} more role spans not shown)");
         }
     }
 

@@ -20,6 +20,7 @@ pub use seed_results::SeedResults;
 
 use crate::assertions::AssertionRecord;
 use crate::check::{Status, Verdict};
+use crate::fault::FaultHit;
 use crate::history::{History, OpKind, Outcome};
 use crate::plan::Plan;
 use crate::record::{RunEnd, RunRecord};
@@ -96,6 +97,9 @@ pub struct RunReport {
     /// `chaos` arguments that reproduce this run.
     pub replay: String,
     pub plan: Plan,
+    /// What each fault aimed at a role hit when it fired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fault_hits: Vec<FaultHit>,
     pub run: RunSummary,
     pub history: HistoryStats,
     pub verdicts: Vec<Verdict>,
@@ -127,6 +131,7 @@ impl RunReport {
             seed: plan.seed,
             status: crate::check::overall(&verdicts),
             plan: plan.clone(),
+            fault_hits: record.fault_hits.clone(),
             run: RunSummary {
                 end: record.end.clone(),
                 simulated: record.elapsed,

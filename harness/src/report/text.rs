@@ -70,6 +70,7 @@ pub fn timeline(record: &RunRecord) -> String {
                     TraceKind::Host => "HOST ",
                     TraceKind::Log => "log  ",
                     TraceKind::Panic => "PANIC",
+                    TraceKind::Role => "ROLE ",
                 };
                 let fields: String = e.fields.iter().map(|(k, v)| format!(" {k}={v}")).collect();
                 let _ = writeln!(out, "{time} {kind} {:<10} {}{fields}", e.source, e.message);

@@ -8,6 +8,8 @@
 use super::RunReport;
 use crate::check::Verdict;
 use crate::history::{Event, Value, FINAL_READER_PROCESS};
+use crate::plan::FaultWindow;
+use crate::record::RunRecord;
 use serde_json::Value as Json;
 use std::fmt::Write;
 use std::time::Duration;
@@ -179,6 +181,58 @@ pub(crate) fn process_label(process: u64) -> String {
     } else {
         process.to_string()
     }
+}
+
+/// The plan's fault windows, each aimed at a role labelled with the host it
+/// hit when it fired (`crash role:leader -> n2`), or with nobody.
+pub(crate) fn fault_windows(report: &RunReport) -> Vec<FaultWindow> {
+    let mut windows = report.plan.fault_windows.clone();
+    for w in &mut windows {
+        let hits: Vec<String> = report
+            .fault_hits
+            .iter()
+            .filter(|h| h.id == w.id)
+            .map(|h| match h.hosts.as_slice() {
+                [] => format!("{}: nobody", h.target),
+                hosts => hosts.join(","),
+            })
+            .collect();
+        if !hits.is_empty() {
+            let _ = write!(w.label, " -> {}", hits.join(", "));
+        }
+    }
+    windows
+}
+
+/// Cap on role spans a view lists.
+pub(crate) const MAX_ROLE_ROWS: usize = 40;
+
+/// Who held which role when, for the views: `[role, host, from, to]` in
+/// the order the spans began, at most [`MAX_ROLE_ROWS`], and how many more
+/// there were.
+pub(crate) fn role_rows(record: &RunRecord) -> (Vec<[String; 4]>, usize) {
+    let mut spans = Vec::new();
+    for role in record.roles.roles() {
+        spans.extend(record.roles.spans(role));
+    }
+    spans.sort_by(|a, b| (a.start_ns, &a.host).cmp(&(b.start_ns, &b.host)));
+    let more = spans.len().saturating_sub(MAX_ROLE_ROWS);
+    let rows = spans
+        .into_iter()
+        .take(MAX_ROLE_ROWS)
+        .map(|s| {
+            [
+                s.role,
+                s.host,
+                time_label(Duration::from_nanos(s.start_ns)),
+                s.end_ns.map_or_else(
+                    || "end of run".to_string(),
+                    |e| time_label(Duration::from_nanos(e)),
+                ),
+            ]
+        })
+        .collect();
+    (rows, more)
 }
 
 #[cfg(test)]

@@ -1,6 +1,13 @@
 //! `[faults]`: hand-written fault events (`[[faults.events]]`), each a
 //! kind, a start, an optional duration and its parameters, and the caps on
 //! those parameters. The random plan is in `random.rs`.
+//!
+//! Where an event names a host it may also name a role, `role:NAME`: the
+//! host holding that role when the event fires (see [`crate::role`]).
+//! Crash, bounce and pause take the groups `servers` (all of them: a
+//! whole-cluster power loss, for a crash) and `majority` (a strict majority
+//! drawn per seed), hit together or, with `spread`, one after another at
+//! random instants within it.
 
 use super::random::RandomFaultsSpec;
 use crate::duration::{serde_text, SignedDuration};
@@ -51,8 +58,22 @@ pub enum FaultEventSpec {
         duration: Option<Duration>,
         host: String,
     },
+    /// Cut one server off from the other servers; clients still reach it
+    /// (a deposed leader that still serves its clients).
+    IsolatePeers {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        host: String,
+    },
     /// Split the servers into a random majority and minority (chosen per
-    /// seed); clients stay with the majority.
+    /// seed); clients stay with the majority. With `host`, that server (or
+    /// role) is in the minority.
     MajorityMinority {
         #[serde(with = "serde_text")]
         at: Duration,
@@ -62,6 +83,38 @@ pub enum FaultEventSpec {
             skip_serializing_if = "Option::is_none"
         )]
         duration: Option<Duration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
+    },
+    /// Like `majority-minority`, but only the servers are split: clients
+    /// reach both sides.
+    SplitPeers {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
+    },
+    /// Each server reaches only its two neighbours in a ring (a random
+    /// order per seed, or `order`); clients reach every server. Needs 4
+    /// servers.
+    Ring {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duration: Option<Duration>,
+        /// Every server once, in ring order.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        order: Option<Vec<String>>,
     },
     /// Jepsen's bridge: two halves of the servers that cannot talk to each
     /// other, and one server (chosen per seed) that talks to both.
@@ -126,11 +179,12 @@ pub enum FaultEventSpec {
         between: Option<[HostSet; 2]>,
         rate: f64,
     },
-    /// Power loss: the host stops; unsynced disk data is lost.
+    /// Power loss: the host stops; unsynced disk data is lost. `host` may
+    /// be a group (`servers`, `majority`) or a role.
     Crash {
         #[serde(with = "serde_text")]
         at: Duration,
-        /// Restart after this long.
+        /// Restart after this long (each host, after its own crash).
         #[serde(
             default,
             with = "crate::duration::serde_opt",
@@ -138,22 +192,37 @@ pub enum FaultEventSpec {
         )]
         duration: Option<Duration>,
         host: String,
+        /// For a group: the hosts go down at random instants within this
+        /// window from `at` (drawn per seed), not all at `at`.
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        spread: Option<Duration>,
     },
-    /// Start a crashed host again.
+    /// Start a crashed host (or every crashed server, `servers`) again.
     Restart {
         #[serde(with = "serde_text")]
         at: Duration,
         host: String,
     },
     /// Process restart: kill the host's software and start it again at
-    /// once, keeping its disk.
+    /// once, keeping its disk. `host` may be a group or a role.
     Bounce {
         #[serde(with = "serde_text")]
         at: Duration,
         host: String,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        spread: Option<Duration>,
     },
     /// The host stops exchanging messages (they are held, as for a stopped
     /// process), then resumes after `duration` or at a `resume` event.
+    /// `host` may be a group or a role.
     Pause {
         #[serde(with = "serde_text")]
         at: Duration,
@@ -164,6 +233,29 @@ pub enum FaultEventSpec {
         )]
         duration: Option<Duration>,
         host: String,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        spread: Option<Duration>,
+    },
+    /// Each server of `host` (default: all) in turn, in a random order per
+    /// seed: crashed for `down` and restarted (bounced, without `down`),
+    /// the next one `gap` after the previous one is back.
+    RollingRestart {
+        #[serde(with = "serde_text")]
+        at: Duration,
+        #[serde(default = "default_rolling_host")]
+        host: String,
+        #[serde(
+            default,
+            with = "crate::duration::serde_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        down: Option<Duration>,
+        #[serde(with = "serde_text", default = "default_rolling_gap")]
+        gap: Duration,
     },
     Resume {
         #[serde(with = "serde_text")]
@@ -266,6 +358,10 @@ impl FaultEventSpec {
         match self {
             FaultEventSpec::Partition { at, .. }
             | FaultEventSpec::Isolate { at, .. }
+            | FaultEventSpec::IsolatePeers { at, .. }
+            | FaultEventSpec::SplitPeers { at, .. }
+            | FaultEventSpec::Ring { at, .. }
+            | FaultEventSpec::RollingRestart { at, .. }
             | FaultEventSpec::MajorityMinority { at, .. }
             | FaultEventSpec::Bridge { at, .. }
             | FaultEventSpec::PartitionOneway { at, .. }
@@ -290,6 +386,9 @@ impl FaultEventSpec {
         match self {
             FaultEventSpec::Partition { duration, .. }
             | FaultEventSpec::Isolate { duration, .. }
+            | FaultEventSpec::IsolatePeers { duration, .. }
+            | FaultEventSpec::SplitPeers { duration, .. }
+            | FaultEventSpec::Ring { duration, .. }
             | FaultEventSpec::MajorityMinority { duration, .. }
             | FaultEventSpec::Bridge { duration, .. }
             | FaultEventSpec::PartitionOneway { duration, .. }
@@ -304,6 +403,7 @@ impl FaultEventSpec {
             | FaultEventSpec::ClockJump { duration, .. }
             | FaultEventSpec::ClockDrift { duration, .. } => *duration,
             FaultEventSpec::Heal { .. }
+            | FaultEventSpec::RollingRestart { .. }
             | FaultEventSpec::Restart { .. }
             | FaultEventSpec::Bounce { .. }
             | FaultEventSpec::Resume { .. } => None,
@@ -314,6 +414,16 @@ impl FaultEventSpec {
 fn default_probability() -> f64 {
     1.0
 }
+fn default_rolling_host() -> String {
+    "servers".into()
+}
+fn default_rolling_gap() -> Duration {
+    Duration::from_secs(1)
+}
+
+/// Cap on a group fault's `spread`: beyond it the hosts are not going
+/// down together, and separate events say so better.
+pub const MAX_SPREAD: Duration = Duration::from_secs(10);
 
 /// Cap on a `disk-slow` latency: beyond this, use a `disk-error`.
 pub const MAX_DISK_LATENCY: Duration = Duration::from_secs(60);

@@ -30,7 +30,7 @@ pub use builder::ScenarioBuilder;
 pub use error::ScenarioError;
 pub use faults::{
     FaultEventSpec, FaultsSpec, HostSet, MAX_CLOCK_DRIFT_RATE, MAX_CLOCK_OFFSET, MAX_DISK_LATENCY,
-    MIN_CLOCK_DRIFT_RATE,
+    MAX_SPREAD, MIN_CLOCK_DRIFT_RATE,
 };
 pub use invariants::{
     linearizable_budget_error, AvailabilitySpec, ConvergenceSpec, CoverageRequirement,

@@ -1,6 +1,7 @@
 //! `[faults.random]`: a random ("swarm") fault plan — which kinds a seed
 //! may draw, how often, for how long, and the ranges their parameters are
-//! drawn from.
+//! drawn from; which roles its faults may aim at; the network jitter each
+//! seed runs with.
 
 use crate::duration::{serde_text, DurationRange, SignedDuration};
 use crate::fault::DiskOp;
@@ -37,10 +38,32 @@ pub enum RandomFaultKind {
     ClockJump,
     /// A random server's wall clock drifts at `clock_drift`.
     ClockDrift,
+    // Kinds added later go last: the order is the order a swarm draws in.
+    /// Cut a random server off from the other servers; clients still
+    /// reach it.
+    IsolatePeers,
+    /// A random minority and majority of servers cut apart; clients reach
+    /// both.
+    SplitPeers,
+    /// Each server reaches only its neighbours in a random ring.
+    Ring,
+    /// A random majority of the servers crash within `spread` of each
+    /// other, each restarting after the fault's length.
+    CrashMajority,
+    /// Every server crashes within `spread`: a whole-cluster power loss.
+    CrashAll,
+    BounceMajority,
+    BounceAll,
+    PauseMajority,
+    PauseAll,
+    /// Every server in turn, in a random order: each crashed for the
+    /// fault's length divided by the number of servers and restarted, the
+    /// next one as long after.
+    RollingRestart,
 }
 
 impl RandomFaultKind {
-    pub const ALL: [RandomFaultKind; 15] = [
+    pub const ALL: [RandomFaultKind; 25] = [
         RandomFaultKind::Isolate,
         RandomFaultKind::MajorityMinority,
         RandomFaultKind::Bridge,
@@ -56,6 +79,16 @@ impl RandomFaultKind {
         RandomFaultKind::DiskSlow,
         RandomFaultKind::ClockJump,
         RandomFaultKind::ClockDrift,
+        RandomFaultKind::IsolatePeers,
+        RandomFaultKind::SplitPeers,
+        RandomFaultKind::Ring,
+        RandomFaultKind::CrashMajority,
+        RandomFaultKind::CrashAll,
+        RandomFaultKind::BounceMajority,
+        RandomFaultKind::BounceAll,
+        RandomFaultKind::PauseMajority,
+        RandomFaultKind::PauseAll,
+        RandomFaultKind::RollingRestart,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +108,52 @@ impl RandomFaultKind {
             RandomFaultKind::DiskSlow => "disk-slow",
             RandomFaultKind::ClockJump => "clock-jump",
             RandomFaultKind::ClockDrift => "clock-drift",
+            RandomFaultKind::IsolatePeers => "isolate-peers",
+            RandomFaultKind::SplitPeers => "split-peers",
+            RandomFaultKind::Ring => "ring",
+            RandomFaultKind::CrashMajority => "crash-majority",
+            RandomFaultKind::CrashAll => "crash-all",
+            RandomFaultKind::BounceMajority => "bounce-majority",
+            RandomFaultKind::BounceAll => "bounce-all",
+            RandomFaultKind::PauseMajority => "pause-majority",
+            RandomFaultKind::PauseAll => "pause-all",
+            RandomFaultKind::RollingRestart => "rolling-restart",
+        }
+    }
+
+    /// Whether a fault of this kind hits one server, so it can be aimed at
+    /// a role instead.
+    pub fn can_aim_at_role(self) -> bool {
+        use RandomFaultKind::*;
+        matches!(
+            self,
+            Isolate
+                | IsolatePeers
+                | MajorityMinority
+                | SplitPeers
+                | PartitionOneway
+                | Latency
+                | Loss
+                | Crash
+                | Bounce
+                | Pause
+                | DiskError
+                | DiskFull
+                | DiskCorrupt
+                | DiskSlow
+                | ClockJump
+                | ClockDrift
+        )
+    }
+
+    /// The fewest servers a fault of this kind makes sense with.
+    pub fn min_servers(self) -> usize {
+        use RandomFaultKind::*;
+        match self {
+            MajorityMinority | Bridge | SplitPeers => 3,
+            Ring => 4,
+            CrashMajority | BounceMajority | PauseMajority => 2,
+            _ => 1,
         }
     }
 }
@@ -149,10 +228,51 @@ pub struct RandomFaultsSpec {
         skip_serializing_if = "is_default_clock_drift"
     )]
     pub clock_drift: [f64; 2],
+    /// Roles (as the target reports them) that faults hitting one server
+    /// may aim at instead: `role:NAME`, the host holding it when the fault
+    /// fires.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// With `roles`: the share of one-server faults aimed at a role (each
+    /// at one of `roles`, drawn per fault) rather than at a random server.
+    #[serde(
+        default = "default_role_weight",
+        skip_serializing_if = "is_default_role_weight"
+    )]
+    pub role_weight: f64,
+    /// Correlated faults (`crash-all`, …): the window within which their
+    /// hosts go down, drawn per fault from this range (`0s`: all at once).
+    #[serde(default = "default_spread", skip_serializing_if = "is_default_spread")]
+    pub spread: DurationRange,
+    /// The network's jitter, drawn per seed from this range, replacing
+    /// `network.jitter`: with one fixed jitter every seed resolves message
+    /// races the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<DurationRange>,
+    /// The share of disk faults during which their host is also bounced
+    /// (at a random instant within the fault), so that what the faulty
+    /// disk holds is read back at recovery.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub restart_during_disk_faults: f64,
 }
 
 fn default_true() -> bool {
     true
+}
+fn default_role_weight() -> f64 {
+    0.5
+}
+fn is_default_role_weight(value: &f64) -> bool {
+    *value == default_role_weight()
+}
+fn default_spread() -> DurationRange {
+    DurationRange::new(Duration::ZERO, Duration::from_millis(20))
+}
+fn is_default_spread(value: &DurationRange) -> bool {
+    *value == default_spread()
+}
+fn is_zero_f64(value: &f64) -> bool {
+    *value == 0.0
 }
 fn default_random_start() -> Duration {
     Duration::from_secs(1)
@@ -230,6 +350,11 @@ impl RandomFaultsSpec {
             disk_latency: default_disk_latency(),
             clock_offset: default_clock_offset(),
             clock_drift: default_clock_drift(),
+            roles: Vec::new(),
+            role_weight: default_role_weight(),
+            spread: default_spread(),
+            jitter: None,
+            restart_during_disk_faults: 0.0,
         }
     }
 }

@@ -2,15 +2,123 @@
 //! choice already made, each start paired with its end as a duration, times
 //! rounded up to the tick (which changes nothing about the run). Replayed
 //! with the same seed, the events give the same plan.
+//!
+//! A fault aimed at a role is written as the fault on the host it actually
+//! hit in the run (from the record's [`FaultHit`]s), and one that hit
+//! nobody is left out: it did nothing. So the explicit plan reproduces the
+//! run exactly, and the shrinker's later edits keep hitting that host even
+//! when they change who would hold the role. A group fault is written as
+//! one event per host.
 
 use super::{to_tick, with_duration};
+use crate::fault::{role_of_target, FaultHit, FaultId};
 use crate::plan::{FaultAction, Plan};
 use crate::scenario::FaultEventSpec;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Writes the seed's plan as explicit fault events.
-pub fn explicit_events(plan: &Plan) -> Result<Vec<FaultEventSpec>, String> {
+/// The action as it applied in the run: role targets replaced by the hosts
+/// they hit. `None`: it did nothing (a process fault whose role nobody
+/// held, or the end of one).
+fn as_applied(action: &FaultAction, hits: &[FaultHit]) -> Option<FaultAction> {
+    let hit_of = |id: FaultId, target: &str| -> Option<String> {
+        hits.iter()
+            .find(|h| h.id == id && h.target == target)
+            .and_then(|h| h.hosts.first().cloned())
+    };
+    // Roles in sides: the host hit, taken off every other side.
+    let sides = |id: FaultId, sides: &[Vec<String>]| -> Vec<Vec<String>> {
+        let mut pulled: Vec<(usize, String)> = Vec::new();
+        let mut out: Vec<Vec<String>> = sides
+            .iter()
+            .enumerate()
+            .map(|(i, side)| {
+                let mut hosts = Vec::new();
+                for name in side {
+                    let host = match role_of_target(name) {
+                        Some(_) => {
+                            let host = hit_of(id, name);
+                            if let Some(h) = &host {
+                                pulled.push((i, h.clone()));
+                            }
+                            host
+                        }
+                        None => Some(name.clone()),
+                    };
+                    if let Some(host) = host.filter(|h| !hosts.contains(h)) {
+                        hosts.push(host);
+                    }
+                }
+                hosts
+            })
+            .collect();
+        for (keep, host) in pulled {
+            for (i, side) in out.iter_mut().enumerate() {
+                if i != keep {
+                    side.retain(|h| *h != host);
+                }
+            }
+        }
+        out
+    };
+    let mut action = action.clone();
+    match &mut action {
+        FaultAction::Partition { id, sides: s } => *s = sides(*id, s),
+        FaultAction::PartitionOneway { id, from, to } => {
+            let mut both = sides(*id, &[from.clone(), to.clone()]).into_iter();
+            *from = both.next().unwrap_or_default();
+            *to = both.next().unwrap_or_default();
+        }
+        FaultAction::Latency {
+            id,
+            between: Some(between),
+            ..
+        }
+        | FaultAction::Loss {
+            id,
+            between: Some(between),
+            ..
+        } => {
+            let mut both = sides(*id, between.as_slice()).into_iter();
+            *between = [
+                both.next().unwrap_or_default(),
+                both.next().unwrap_or_default(),
+            ];
+        }
+        FaultAction::Crash { id, host, .. }
+        | FaultAction::Bounce { id, host, .. }
+        | FaultAction::Pause { id, host, .. }
+            if role_of_target(host).is_some() =>
+        {
+            *host = hit_of(*id, host)?;
+        }
+        FaultAction::Restart { host, of } | FaultAction::Resume { host, of }
+            if role_of_target(host).is_some() =>
+        {
+            let started = hits.iter().find(|h| Some(h.id) == *of)?;
+            *host = started.hosts.first()?.clone();
+            *of = None;
+        }
+        FaultAction::DiskError { id, hosts, .. }
+        | FaultAction::DiskFull { id, hosts, .. }
+        | FaultAction::DiskCorrupt { id, hosts, .. }
+        | FaultAction::DiskSlow { id, hosts, .. }
+        | FaultAction::ClockJump { id, hosts, .. }
+        | FaultAction::ClockDrift { id, hosts, .. } => {
+            let resolved = sides(*id, std::slice::from_ref(hosts));
+            *hosts = resolved.into_iter().next().unwrap_or_default();
+            if hosts.is_empty() {
+                return None;
+            }
+        }
+        _ => {}
+    }
+    Some(action)
+}
+
+/// Writes the seed's plan as explicit fault events, role targets as the
+/// hosts they hit (`hits`, from the run's record).
+pub fn explicit_events(plan: &Plan, hits: &[FaultHit]) -> Result<Vec<FaultEventSpec>, String> {
     // Start events waiting for their end, by fault id or host.
     let mut events: Vec<FaultEventSpec> = Vec::new();
     let mut open_by_id: BTreeMap<u32, usize> = BTreeMap::new();
@@ -22,7 +130,10 @@ pub fn explicit_events(plan: &Plan) -> Result<Vec<FaultEventSpec>, String> {
     };
     for event in &plan.events {
         let at = to_tick(event.at, plan.tick);
-        match &event.action {
+        let Some(action) = as_applied(&event.action, hits) else {
+            continue;
+        };
+        match &action {
             FaultAction::Partition { id, sides } => {
                 open_by_id.insert(*id, events.len());
                 events.push(FaultEventSpec::Partition {
@@ -64,12 +175,21 @@ pub fn explicit_events(plan: &Plan) -> Result<Vec<FaultEventSpec>, String> {
                     rate: *rate,
                 });
             }
+            FaultAction::Ring { id, order } => {
+                open_by_id.insert(*id, events.len());
+                events.push(FaultEventSpec::Ring {
+                    at,
+                    duration: None,
+                    order: Some(order.clone()),
+                });
+            }
             FaultAction::Crash { host, .. } => {
                 open_by_host.insert(("crash", host.clone()), events.len());
                 events.push(FaultEventSpec::Crash {
                     at,
                     duration: None,
                     host: host.clone(),
+                    spread: None,
                 });
             }
             FaultAction::Pause { host, .. } => {
@@ -78,11 +198,13 @@ pub fn explicit_events(plan: &Plan) -> Result<Vec<FaultEventSpec>, String> {
                     at,
                     duration: None,
                     host: host.clone(),
+                    spread: None,
                 });
             }
             FaultAction::Bounce { host, .. } => events.push(FaultEventSpec::Bounce {
                 at,
                 host: host.clone(),
+                spread: None,
             }),
             FaultAction::DiskError {
                 id,
@@ -161,14 +283,17 @@ pub fn explicit_events(plan: &Plan) -> Result<Vec<FaultEventSpec>, String> {
                     close(&mut events[i], at);
                 }
             }
-            FaultAction::Restart { host } => match open_by_host.remove(&("crash", host.clone())) {
-                Some(i) => close(&mut events[i], at),
-                None => events.push(FaultEventSpec::Restart {
-                    at,
-                    host: host.clone(),
-                }),
-            },
-            FaultAction::Resume { host } => match open_by_host.remove(&("pause", host.clone())) {
+            FaultAction::Restart { host, .. } => {
+                match open_by_host.remove(&("crash", host.clone())) {
+                    Some(i) => close(&mut events[i], at),
+                    None => events.push(FaultEventSpec::Restart {
+                        at,
+                        host: host.clone(),
+                    }),
+                }
+            }
+            FaultAction::Resume { host, .. } => match open_by_host.remove(&("pause", host.clone()))
+            {
                 Some(i) => close(&mut events[i], at),
                 None => events.push(FaultEventSpec::Resume {
                     at,
@@ -181,7 +306,9 @@ pub fn explicit_events(plan: &Plan) -> Result<Vec<FaultEventSpec>, String> {
                     let i = open_by_id[&id];
                     if matches!(
                         events[i],
-                        FaultEventSpec::Partition { .. } | FaultEventSpec::PartitionOneway { .. }
+                        FaultEventSpec::Partition { .. }
+                            | FaultEventSpec::PartitionOneway { .. }
+                            | FaultEventSpec::Ring { .. }
                     ) {
                         close(&mut events[i], at);
                         open_by_id.remove(&id);
@@ -248,7 +375,7 @@ mod tests {
         let plan = expand(&scenario, &topology, 4);
         let mut explicit = scenario.clone();
         explicit.faults.random = None;
-        explicit.faults.events = explicit_events(&plan).unwrap();
+        explicit.faults.events = explicit_events(&plan, &[]).unwrap();
         let again = expand(&explicit, &topology, 4);
         let windows = |p: &Plan| {
             p.fault_windows

@@ -87,6 +87,9 @@ fn with_duration(spec: &FaultEventSpec, d: Duration) -> FaultEventSpec {
     match &mut spec {
         FaultEventSpec::Partition { duration, .. }
         | FaultEventSpec::Isolate { duration, .. }
+        | FaultEventSpec::IsolatePeers { duration, .. }
+        | FaultEventSpec::SplitPeers { duration, .. }
+        | FaultEventSpec::Ring { duration, .. }
         | FaultEventSpec::MajorityMinority { duration, .. }
         | FaultEventSpec::Bridge { duration, .. }
         | FaultEventSpec::PartitionOneway { duration, .. }
@@ -202,7 +205,10 @@ pub fn shrink(
 
     let mut current = loaded.scenario.clone();
     current.faults.random = None;
-    current.faults.events = explicit_events(&original.plan)?;
+    current.faults.events = explicit_events(&original.plan, &original.record.fault_hits)?;
+    // A random plan may draw the seed's jitter; without it the seed's
+    // message races would resolve differently.
+    current.network.jitter = original.plan.jitter;
     current.name = format!("{}-seed-{seed}-shrunk", loaded.scenario.name);
     current.description = format!(
         "{} seed {seed}, shrunk: still fails {invariant}",

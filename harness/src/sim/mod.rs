@@ -8,6 +8,7 @@
 //! out. A panic anywhere in the simulation, or a host whose software fails,
 //! ends the run with that reason rather than taking the process down.
 
+mod aim;
 mod capture;
 mod nemesis;
 mod turmoil_panics;
@@ -77,6 +78,11 @@ fn now_ns() -> u64 {
     capture::NOW_NS.with(|n| n.get())
 }
 
+/// Where [`crate::role`] sends the changes of the run on this thread.
+fn record_role_change(change: &crate::role::RoleChange) {
+    with_log(|log| log.push_role(change));
+}
+
 /// Runs `plan` against `system` and returns what was observed.
 pub fn run(plan: &Plan, system: Arc<dyn System>, options: &RunOptions) -> RunRecord {
     capture::install_panic_hook();
@@ -88,6 +94,7 @@ pub fn run(plan: &Plan, system: Arc<dyn System>, options: &RunOptions) -> RunRec
     capture::NOW_NS.with(|n| n.set(0));
     crate::host_faults::install(Seed(plan.seed));
     crate::assertions::begin_run(now_ns, capture::current_host);
+    crate::role::install(record_role_change, now_ns);
 
     let mut steps = 0u64;
     let mut elapsed = Duration::ZERO;
@@ -130,6 +137,7 @@ pub fn run(plan: &Plan, system: Arc<dyn System>, options: &RunOptions) -> RunRec
     capture::set_level(None);
     crate::host_faults::uninstall();
     let assertions = crate::assertions::end_run();
+    crate::role::uninstall();
     let log = LOG
         .with(|log| log.borrow_mut().take())
         .expect("run log installed above");
@@ -172,8 +180,13 @@ fn simulate(
         );
     }
 
-    let mut nemesis =
-        nemesis::Nemesis::new(&plan.servers, &plan.clients, plan.latency, plan.jitter);
+    let mut nemesis = nemesis::Nemesis::new(
+        &plan.servers,
+        &plan.clients,
+        plan.latency,
+        plan.jitter,
+        seed,
+    );
     let mut next_event = 0;
     loop {
         let now = sim.elapsed();
@@ -201,7 +214,13 @@ fn simulate(
                         fields: Vec::new(),
                     });
                 }
+                log.fault_hits.extend(applied.hits);
             });
+            // After the fault's own trace lines: the software that held a
+            // role is gone.
+            for host in &applied.gone {
+                crate::role::host_gone(host, now.as_nanos() as u64);
+            }
             next_event += 1;
             with_log(|log| log.plan_events_applied = next_event);
         }

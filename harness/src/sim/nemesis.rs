@@ -9,8 +9,13 @@
 //! changes only links whose state differs. Overlapping faults then compose:
 //! a link is healthy only when no fault blocks it. Disk and clock faults
 //! go to [`crate::host_faults`], which the hosts' disks and clocks read.
+//! Role targets are resolved first (`aim.rs`), so everything below sees
+//! plain host names.
 
+use super::aim::Aim;
+use crate::fault::FaultHit;
 use crate::plan::{FaultAction, FaultId};
+use crate::seed::Seed;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use turmoil::Sim;
@@ -37,6 +42,7 @@ pub(super) struct Nemesis {
     latency: BTreeMap<(usize, usize), BTreeMap<FaultId, (Duration, Duration)>>,
     loss: BTreeMap<(usize, usize), BTreeMap<FaultId, f64>>,
     applied: BTreeMap<(usize, usize), LinkState>,
+    aim: Aim,
 }
 
 /// What happened when an action was applied, for the trace.
@@ -44,6 +50,11 @@ pub(super) struct Applied {
     pub description: String,
     /// Host lifecycle changes (crash, restart, …) with their host.
     pub lifecycle: Vec<(String, String)>,
+    /// What the action's role targets resolved to.
+    pub hits: Vec<FaultHit>,
+    /// Hosts whose software stopped (crashed or bounced): they hold no
+    /// role any more.
+    pub gone: Vec<String>,
 }
 
 impl Nemesis {
@@ -52,6 +63,7 @@ impl Nemesis {
         clients: &[String],
         latency: Duration,
         jitter: Duration,
+        seed: Seed,
     ) -> Nemesis {
         let hosts: Vec<String> = servers.iter().chain(clients).cloned().collect();
         let mut applied = BTreeMap::new();
@@ -70,6 +82,7 @@ impl Nemesis {
             latency: BTreeMap::new(),
             loss: BTreeMap::new(),
             applied,
+            aim: Aim::new(seed),
         }
     }
 
@@ -107,8 +120,24 @@ impl Nemesis {
     }
 
     /// Applies one action at simulated time `now`.
-    pub fn apply(&mut self, sim: &mut Sim<'_>, action: &FaultAction, now: Duration) -> Applied {
+    pub fn apply(&mut self, sim: &mut Sim<'_>, planned: &FaultAction, now: Duration) -> Applied {
+        let aimed = self.aim.aim(planned, now.as_nanos() as u64);
+        let aim_note = (!aimed.notes.is_empty()).then(|| aimed.notes.join(", "));
+        if aimed.skipped {
+            return Applied {
+                description: format!(
+                    "{} ({}; skipped)",
+                    planned.describe(),
+                    aim_note.unwrap_or_default()
+                ),
+                lifecycle: Vec::new(),
+                hits: aimed.hits,
+                gone: Vec::new(),
+            };
+        }
+        let action = &aimed.action;
         let mut lifecycle = Vec::new();
+        let mut gone = Vec::new();
         let mut note = None;
         // Disk and clock faults are state the host's Disk and WallClock
         // read, not turmoil link state.
@@ -133,6 +162,20 @@ impl Nemesis {
                                     self.blocks.entry((y, x)).or_default().insert(*id);
                                 }
                             }
+                        }
+                    }
+                }
+            }
+            FaultAction::Ring { id, order } => {
+                let ring = self.indices(order);
+                let n = ring.len();
+                for i in 0..n {
+                    for j in i + 1..n {
+                        let neighbours = j == i + 1 || (i == 0 && j == n - 1);
+                        if !neighbours {
+                            let (x, y) = (ring[i], ring[j]);
+                            self.blocks.entry((x, y)).or_default().insert(*id);
+                            self.blocks.entry((y, x)).or_default().insert(*id);
                         }
                     }
                 }
@@ -184,11 +227,12 @@ impl Nemesis {
                 if self.crashed.insert(host.clone()) {
                     sim.crash(host.as_str());
                     lifecycle.push((host.clone(), "crashed".to_string()));
+                    gone.push(host.clone());
                 } else {
                     note = Some("already down; ignored");
                 }
             }
-            FaultAction::Restart { host } => {
+            FaultAction::Restart { host, .. } => {
                 if self.crashed.remove(host) {
                     sim.bounce(host.as_str());
                     lifecycle.push((host.clone(), "restarted".to_string()));
@@ -202,6 +246,7 @@ impl Nemesis {
                 } else {
                     sim.bounce(host.as_str());
                     lifecycle.push((host.clone(), "bounced".to_string()));
+                    gone.push(host.clone());
                 }
             }
             FaultAction::Pause { host, .. } => {
@@ -212,7 +257,7 @@ impl Nemesis {
                     note = Some("already paused; ignored");
                 }
             }
-            FaultAction::Resume { host } => {
+            FaultAction::Resume { host, .. } => {
                 let index = self.index(host);
                 if self.paused.remove(&index) {
                     lifecycle.push((host.clone(), "resumed".to_string()));
@@ -236,13 +281,16 @@ impl Nemesis {
         if !action.is_host_fault() {
             self.sync_links(sim);
         }
-        let mut description = action.describe();
-        if let Some(note) = note {
-            description.push_str(&format!(" ({note})"));
+        let mut description = planned.describe();
+        let notes: Vec<&str> = aim_note.iter().map(String::as_str).chain(note).collect();
+        if !notes.is_empty() {
+            description.push_str(&format!(" ({})", notes.join("; ")));
         }
         Applied {
             description,
             lifecycle,
+            hits: aimed.hits,
+            gone,
         }
     }
 

@@ -53,6 +53,8 @@ const FLOORS: &[(&str, u32)] = &[
     // macros a target calls sit here, below `target` and `record`.
     ("assertions", 1),
     ("fault", 1),
+    // The roles targets report, which role-aimed faults resolve against.
+    ("role", 1),
     ("seed", 0),
     ("duration", 0),
 ];

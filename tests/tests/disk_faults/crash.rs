@@ -31,6 +31,7 @@ fn crash_run(sync: bool, record_bytes: i64, seed: u64) -> SeedRun {
                 at: S(4),
                 duration: Some(S(1)),
                 host: "n1".into(),
+                spread: None,
             }),
         seed,
     )
@@ -74,9 +75,70 @@ fn a_bounce_keeps_even_unsynced_appends() {
             .fault(FaultEventSpec::Bounce {
                 at: S(4),
                 host: "n1".into(),
+                spread: None,
             }));
     assert_eq!(lost_acked_appends(&r), 0);
     let (_, after) = &events(&r.record, "n1", "recovered")[1];
     assert!(field(after, "records") > 0);
     assert_eq!(field(after, "valid_bytes"), field(after, "file_bytes"));
+}
+
+/// Acknowledged appends of `key` missing from the last successful read of
+/// that key.
+fn lost_acked_appends_of(r: &SeedRun, key: &str) -> usize {
+    let ops: Vec<_> = ops(r)
+        .into_iter()
+        .filter(|o| o.key.as_deref() == Some(key))
+        .collect();
+    let final_read = ops
+        .iter()
+        .filter(|o| o.f == OpKind::Read && o.outcome == Outcome::Ok)
+        .max_by_key(|o| o.invoke_ns)
+        .expect("a final read of the key");
+    let kept = values_read(final_read);
+    ops.iter()
+        .filter(|o| o.f == OpKind::Append && o.outcome == Outcome::Ok)
+        .filter(|o| !kept.contains(&appended(o)))
+        .count()
+}
+
+#[test]
+fn a_whole_cluster_power_loss_loses_unsynced_appends_on_every_server() {
+    // Key k0 lives on n1, k1 on n2: both servers take acknowledged,
+    // unsynced appends, and `crash servers` cuts the power of both within
+    // 5 ms of each other.
+    let r = run(log("crash-all")
+        .keys(2)
+        .final_read(true)
+        .setting("sync", false)
+        .fault(FaultEventSpec::Crash {
+            at: S(4),
+            duration: Some(S(1)),
+            host: "servers".into(),
+            spread: Some(MS(5)),
+        }));
+    let crashed: Vec<(String, u64)> = r
+        .record
+        .trace
+        .iter()
+        .filter(|e| e.message == "crashed")
+        .map(|e| (e.source.clone(), e.time_ns))
+        .collect();
+    let hosts: Vec<&str> = crashed.iter().map(|(h, _)| h.as_str()).collect();
+    assert_eq!(hosts.len(), 2, "{crashed:?}");
+    assert!(
+        hosts.contains(&"n1") && hosts.contains(&"n2"),
+        "{crashed:?}"
+    );
+    let first = crashed.iter().map(|(_, t)| *t).min().unwrap();
+    let last = crashed.iter().map(|(_, t)| *t).max().unwrap();
+    assert!(first >= S(4).as_nanos() as u64);
+    assert!(last - first <= MS(5).as_nanos() as u64, "{crashed:?}");
+    for (key, host) in [("k0", "n1"), ("k1", "n2")] {
+        assert!(
+            lost_acked_appends_of(&r, key) > 0,
+            "{host} lost none of its unsynced appends"
+        );
+        assert_eq!(events(&r.record, host, "recovered").len(), 2, "{host}");
+    }
 }

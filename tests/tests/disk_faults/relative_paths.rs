@@ -80,6 +80,7 @@ fn relative_paths_are_durable_like_absolute_ones() {
             at: S(1),
             duration: Some(S(1)),
             host: "n1".into(),
+            spread: None,
         });
     let loaded = LoadedScenario::from_scenario(builder.build(), &registry).unwrap();
     let r = execute(&loaded, 1, &ExecOptions::default());

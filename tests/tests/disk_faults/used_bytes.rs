@@ -99,6 +99,7 @@ fn used_bytes_follow_every_call_and_a_crash() {
             at: S(1),
             duration: Some(S(1)),
             host: "n1".into(),
+            spread: None,
         })
         .fault(FaultEventSpec::DiskFull {
             at: MS(2500),

@@ -118,7 +118,7 @@ pub fn render(report: &RunReport, record: &RunRecord) -> String {
 
     let ops = record.history.operations();
     let scale = TimeScale::of(report, record);
-    let windows = &report.plan.fault_windows;
+    let windows = &view::fault_windows(report);
 
     out.push_str("<section>\n<h2>Timeline</h2>\n");
     out.push_str(&bands::legend(windows));

@@ -117,6 +117,7 @@ pub(super) fn timeline(
             TraceKind::Host => "t-host",
             TraceKind::Log => "t-log",
             TraceKind::Panic => "t-panic",
+            TraceKind::Role => "t-host",
         };
         let fields: String = t.fields.iter().map(|(k, v)| format!(" {k}={v}")).collect();
         let _ = writeln!(

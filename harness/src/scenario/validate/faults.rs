@@ -1,17 +1,90 @@
 //! The checks of `[[faults.events]]` and `[faults.random]`: every event
-//! starts within the workload, names hosts the topology has, and keeps its
-//! parameters within their caps; a random plan's ranges are ordered and in
-//! bounds.
+//! starts within the workload, names hosts the topology has (or roles the
+//! target reports), and keeps its parameters within their caps; a random
+//! plan's ranges are ordered and in bounds.
 
 use super::Topology;
+use crate::fault::role_of_target;
 use crate::scenario::{
-    FaultEventSpec, RandomFaultKind, Scenario, ScenarioError, MAX_CLOCK_DRIFT_RATE,
-    MAX_CLOCK_OFFSET, MAX_DISK_LATENCY, MIN_CLOCK_DRIFT_RATE,
+    FaultEventSpec, Scenario, ScenarioError, MAX_CLOCK_DRIFT_RATE, MAX_CLOCK_OFFSET,
+    MAX_DISK_LATENCY, MAX_SPREAD, MIN_CLOCK_DRIFT_RATE,
 };
+use std::time::Duration;
+
+/// Cap on a random plan's per-seed network `jitter`.
+pub const MAX_RANDOM_JITTER: Duration = Duration::from_secs(1);
+
+/// A role target names a role the target reports.
+fn check_role(field: &str, role: &str, roles: &[String]) -> Result<(), ScenarioError> {
+    if roles.is_empty() {
+        return Err(ScenarioError::at_key(
+            field,
+            format!("\"role:{role}\": this target reports no roles; name a host instead"),
+        ));
+    }
+    if !roles.iter().any(|r| r == role) {
+        return Err(ScenarioError::at_key(
+            field,
+            format!(
+                "unknown role \"{role}\": the target reports {}",
+                roles
+                    .iter()
+                    .map(|r| format!("role:{r}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Which names a host field takes, besides a role.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Takes {
+    /// One server.
+    Server,
+    /// One server, or the group `servers`.
+    ServerOrAll,
+    /// One server, or the groups `servers` and `majority`.
+    ServerOrGroup,
+}
+
+fn check_host(
+    field: String,
+    host: &str,
+    takes: Takes,
+    topology: &Topology,
+    roles: &[String],
+) -> Result<(), ScenarioError> {
+    if let Some(role) = role_of_target(host) {
+        return check_role(&field, role, roles);
+    }
+    let groups: &[&str] = match takes {
+        Takes::Server => &[],
+        Takes::ServerOrAll => &["servers"],
+        Takes::ServerOrGroup => &["servers", "majority"],
+    };
+    if topology.is_server(host) || groups.contains(&host) {
+        return Ok(());
+    }
+    let mut expected: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+    expected.extend(topology.servers.iter().cloned());
+    if !roles.is_empty() {
+        expected.push("role:NAME".into());
+    }
+    Err(ScenarioError::at_key(
+        field,
+        format!(
+            "unknown server \"{host}\": expected one of {}",
+            expected.join(", ")
+        ),
+    ))
+}
 
 pub(super) fn validate_faults(
     scenario: &Scenario,
     topology: &Topology,
+    roles: &[String],
 ) -> Result<(), ScenarioError> {
     let duration = scenario.simulation.duration;
     for (i, event) in scenario.faults.events.iter().enumerate() {
@@ -31,7 +104,9 @@ pub(super) fn validate_faults(
                 return Err(ScenarioError::at_key(field, "an empty host set"));
             }
             for (j, name) in set.iter().enumerate() {
-                if topology.resolve(name).is_none() {
+                if let Some(role) = role_of_target(name) {
+                    check_role(&format!("{field}[{j}]"), role, roles)?;
+                } else if topology.resolve(name).is_none() {
                     return Err(ScenarioError::at_key(
                         format!("{field}[{j}]"),
                         format!(
@@ -43,18 +118,39 @@ pub(super) fn validate_faults(
             }
             Ok(())
         };
-        let check_server = |field: String, host: &str| -> Result<(), ScenarioError> {
-            if topology.is_server(host) || host == "servers" {
-                Ok(())
-            } else {
-                Err(ScenarioError::at_key(
-                    field,
+        let needs_servers = |n: usize| -> Result<(), ScenarioError> {
+            if topology.servers.len() < n {
+                return Err(ScenarioError::at_key(
+                    key("kind"),
                     format!(
-                        "unknown server \"{host}\": crash, restart, bounce, pause and resume apply to a server or the group `servers` (client hosts run the workload); expected one of servers, {}",
-                        topology.servers.join(", ")
+                        "needs at least {n} servers, the target has {}",
+                        topology.servers.len()
                     ),
-                ))
+                ));
             }
+            Ok(())
+        };
+        let check_spread = |spread: &Option<Duration>, host: &str| -> Result<(), ScenarioError> {
+            let Some(spread) = spread else { return Ok(()) };
+            if !matches!(host, "servers" | "majority") {
+                return Err(ScenarioError::at_key(
+                    key("spread"),
+                    format!(
+                        "spreads the hosts of a group over time: give host = \"servers\" or \"majority\", not \"{host}\""
+                    ),
+                ));
+            }
+            if *spread > MAX_SPREAD {
+                return Err(ScenarioError::at_key(
+                    key("spread"),
+                    format!(
+                        "expected at most {}, found {}",
+                        crate::duration::format_duration(MAX_SPREAD),
+                        crate::duration::format_duration(*spread)
+                    ),
+                ));
+            }
+            Ok(())
         };
         let resolved = |set: &[String]| topology.resolve_set(set).unwrap_or_default();
         match event {
@@ -84,6 +180,9 @@ pub(super) fn validate_faults(
                     }
                 }
             }
+            FaultEventSpec::Isolate { host, .. } if role_of_target(host).is_some() => {
+                check_host(key("host"), host, Takes::Server, topology, roles)?
+            }
             FaultEventSpec::Isolate { host, .. } => {
                 if topology.resolve(host).is_none() {
                     return Err(ScenarioError::at_key(
@@ -95,14 +194,50 @@ pub(super) fn validate_faults(
                     ));
                 }
             }
-            FaultEventSpec::MajorityMinority { .. } | FaultEventSpec::Bridge { .. } => {
-                if topology.servers.len() < 3 {
+            FaultEventSpec::IsolatePeers { host, .. } => {
+                needs_servers(2)?;
+                check_host(key("host"), host, Takes::Server, topology, roles)?
+            }
+            FaultEventSpec::MajorityMinority { host, .. }
+            | FaultEventSpec::SplitPeers { host, .. } => {
+                needs_servers(3)?;
+                if let Some(host) = host {
+                    check_host(key("host"), host, Takes::Server, topology, roles)?
+                }
+            }
+            FaultEventSpec::Bridge { .. } => needs_servers(3)?,
+            FaultEventSpec::Ring { order, .. } => {
+                needs_servers(4)?;
+                if let Some(order) = order {
+                    let mut sorted = order.clone();
+                    sorted.sort();
+                    let mut servers = topology.servers.clone();
+                    servers.sort();
+                    if sorted != servers {
+                        return Err(ScenarioError::at_key(
+                            key("order"),
+                            format!(
+                                "expected every server exactly once ({}), found [{}]",
+                                topology.servers.join(", "),
+                                order.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
+            FaultEventSpec::RollingRestart { host, down, .. } => {
+                if !matches!(host.as_str(), "servers" | "majority") {
                     return Err(ScenarioError::at_key(
-                        key("kind"),
+                        key("host"),
                         format!(
-                            "needs at least 3 servers, the target has {}",
-                            topology.servers.len()
+                            "a rolling restart goes through a group: expected \"servers\" or \"majority\", found \"{host}\""
                         ),
+                    ));
+                }
+                if down.is_some_and(|d| d.is_zero()) {
+                    return Err(ScenarioError::at_key(
+                        key("down"),
+                        "must be greater than zero (leave it out to bounce each server)",
                     ));
                 }
             }
@@ -144,17 +279,29 @@ pub(super) fn validate_faults(
                     }
                 }
             }
-            FaultEventSpec::Crash { host, .. }
-            | FaultEventSpec::Restart { host, .. }
-            | FaultEventSpec::Bounce { host, .. }
-            | FaultEventSpec::Pause { host, .. }
-            | FaultEventSpec::Resume { host, .. } => check_server(key("host"), host)?,
+            FaultEventSpec::Crash { host, spread, .. }
+            | FaultEventSpec::Bounce { host, spread, .. }
+            | FaultEventSpec::Pause { host, spread, .. } => {
+                check_host(key("host"), host, Takes::ServerOrGroup, topology, roles)?;
+                check_spread(spread, host)?;
+            }
+            FaultEventSpec::Restart { host, .. } | FaultEventSpec::Resume { host, .. } => {
+                if role_of_target(host).is_some() {
+                    return Err(ScenarioError::at_key(
+                        key("host"),
+                        "a role names a running host: give the crash or pause a `duration` to end it, or name a server or \"servers\"",
+                    ));
+                }
+                check_host(key("host"), host, Takes::ServerOrAll, topology, roles)?
+            }
             FaultEventSpec::DiskError { .. }
             | FaultEventSpec::DiskFull { .. }
             | FaultEventSpec::DiskCorrupt { .. }
             | FaultEventSpec::DiskSlow { .. }
             | FaultEventSpec::ClockJump { .. }
-            | FaultEventSpec::ClockDrift { .. } => validate_host_fault(event, topology, &key)?,
+            | FaultEventSpec::ClockDrift { .. } => {
+                validate_host_fault(event, topology, roles, &key)?
+            }
         }
     }
 
@@ -243,12 +390,44 @@ pub(super) fn validate_faults(
                 ),
             ));
         }
+        for (r, role) in random.roles.iter().enumerate() {
+            check_role(&format!("faults.random.roles[{r}]"), role, roles)?;
+        }
+        if !(0.0..=1.0).contains(&random.role_weight) {
+            return Err(ScenarioError::at_key(
+                key("role_weight"),
+                format!("expected a share in [0, 1], found {}", random.role_weight),
+            ));
+        }
+        if !(0.0..=1.0).contains(&random.restart_during_disk_faults) {
+            return Err(ScenarioError::at_key(
+                key("restart_during_disk_faults"),
+                format!(
+                    "expected a share in [0, 1], found {}",
+                    random.restart_during_disk_faults
+                ),
+            ));
+        }
+        if random.spread.high > MAX_SPREAD {
+            return Err(ScenarioError::at_key(
+                key("spread"),
+                format!(
+                    "expected spreads of at most {}",
+                    crate::duration::format_duration(MAX_SPREAD)
+                ),
+            ));
+        }
+        if random.jitter.is_some_and(|j| j.high > MAX_RANDOM_JITTER) {
+            return Err(ScenarioError::at_key(
+                key("jitter"),
+                format!(
+                    "expected a jitter of at most {}",
+                    crate::duration::format_duration(MAX_RANDOM_JITTER)
+                ),
+            ));
+        }
         for (k, kind) in random.kinds.iter().enumerate() {
-            let needs = match kind {
-                RandomFaultKind::MajorityMinority | RandomFaultKind::Bridge => 3,
-                RandomFaultKind::Isolate | RandomFaultKind::PartitionOneway => 1,
-                _ => 1,
-            };
+            let needs = kind.min_servers();
             if topology.servers.len() < needs {
                 return Err(ScenarioError::at_key(
                     format!("faults.random.kinds[{k}]"),
@@ -273,6 +452,7 @@ fn drift_rate_ok(rate: f64) -> bool {
 fn validate_host_fault(
     event: &FaultEventSpec,
     topology: &Topology,
+    roles: &[String],
     key: &dyn Fn(&str) -> String,
 ) -> Result<(), ScenarioError> {
     let fail = |field: &str, message: String| Err(ScenarioError::at_key(key(field), message));
@@ -285,7 +465,9 @@ fn validate_host_fault(
         | FaultEventSpec::ClockDrift { host, .. } => host,
         _ => unreachable!("not a host fault"),
     };
-    if host != "servers" && !topology.is_server(host) {
+    if let Some(role) = role_of_target(host) {
+        check_role(&key("host"), role, roles)?;
+    } else if host != "servers" && !topology.is_server(host) {
         return fail(
             "host",
             format!(

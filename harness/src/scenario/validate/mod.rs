@@ -136,7 +136,7 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
     }
     validate_workload(&scenario.workload)?;
     validate_op_kinds(&scenario.workload, &scenario.target.system, &*system)?;
-    faults::validate_faults(scenario, &topology)?;
+    faults::validate_faults(scenario, &topology, &system.roles())?;
     validate_invariants(&scenario.invariants)?;
     for (i, req) in scenario.coverage.iter().enumerate() {
         let key = format!("coverage[{i}]");

@@ -62,8 +62,13 @@ impl Target for KvTarget {
          attempt_timeout = \"400ms\"\n\
          max_attempts = 8\n\
          backoff = \"40ms\"\n\
+         # Reads: \"read-index\" (a quorum round per read) or \"lease\" (the\n\
+         # leader answers locally while its lease holds, on its wall clock,\n\
+         # shortened by max_clock_drift).\n\
+         reads = \"read-index\"\n\
+         max_clock_drift = 0.1\n\
          # Planted bug (off): ack-before-fsync, ack-before-majority,\n\
-         # skip-checksum, stale-read, double-vote.\n\
+         # skip-checksum, stale-read, double-vote, lease-ignores-drift.\n\
          # bug = \"stale-read\"\n"
     }
 
@@ -94,6 +99,12 @@ impl Target for KvTarget {
                 caught_by: "linearizable",
             },
             PlantedBug {
+                name: "lease-ignores-drift",
+                description: "with reads = \"lease\", the leader trusts its wall clock for the whole election timeout: a clock jumped back or running slow keeps a deposed leader serving stale reads",
+                overrides: &["target.reads=lease", "target.bug=lease-ignores-drift"],
+                caught_by: "linearizable",
+            },
+            PlantedBug {
                 name: "double-vote",
                 description: "a vote request is granted without checking the vote already cast in its term, so two candidates can win one term",
                 overrides: &["target.bug=double-vote"],
@@ -118,6 +129,12 @@ pub struct KvSystem {
 impl System for KvSystem {
     fn hosts(&self) -> Vec<String> {
         (0..self.config.replicas).map(KvConfig::host).collect()
+    }
+
+    fn roles(&self) -> Vec<String> {
+        ["leader", "follower", "candidate"]
+            .map(String::from)
+            .to_vec()
     }
 
     fn install(&self, sim: &mut turmoil::Sim<'_>, env: &HostEnv) {

@@ -36,6 +36,22 @@ pub enum Bug {
     /// A vote request is granted without looking at the vote already cast
     /// in its term, so a replica can vote for two candidates of one term.
     DoubleVote,
+    /// With `reads = "lease"`: the lease runs the full election timeout on
+    /// the leader's wall clock, with no margin for drift and no check that
+    /// the clock did not jump.
+    LeaseIgnoresDrift,
+}
+
+/// How a leader confirms it still leads before it answers a read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReadPath {
+    /// A quorum heartbeat round after the read arrived; no clock trusted.
+    #[default]
+    ReadIndex,
+    /// Locally while its lease holds (see `node/lease.rs`), else as
+    /// `read-index`.
+    Lease,
 }
 
 impl Bug {
@@ -46,6 +62,7 @@ impl Bug {
             Bug::SkipChecksum => "skip-checksum",
             Bug::StaleRead => "stale-read",
             Bug::DoubleVote => "double-vote",
+            Bug::LeaseIgnoresDrift => "lease-ignores-drift",
         }
     }
 }
@@ -74,6 +91,14 @@ fn default_max_attempts() -> u32 {
 fn default_backoff() -> Duration {
     Duration::from_millis(40)
 }
+fn default_max_clock_drift() -> f64 {
+    0.1
+}
+
+/// Bounds of `max_clock_drift`: a lease needs some margin, and a clock
+/// off by more than half is not a clock.
+pub const MIN_CLOCK_DRIFT: f64 = 0.0;
+pub const MAX_CLOCK_DRIFT: f64 = 0.5;
 
 /// `[target]` of `system = "kv"`, as written.
 #[derive(Clone, Debug, Deserialize)]
@@ -105,6 +130,14 @@ pub struct KvSettings {
     /// Client: pause before trying another replica.
     #[serde(with = "serde_text", default = "default_backoff")]
     pub backoff: Duration,
+    /// How the leader confirms a read: `read-index` (default) or `lease`.
+    #[serde(default)]
+    pub reads: ReadPath,
+    /// With `reads = "lease"`: how fast or slow (a share, 0.1 = 10%) a
+    /// replica's wall clock may run; the lease is shortened by as much,
+    /// and a clock found outside it is not trusted.
+    #[serde(default = "default_max_clock_drift")]
+    pub max_clock_drift: f64,
     /// Planted bug, off by default.
     #[serde(default)]
     pub bug: Option<Bug>,
@@ -121,6 +154,8 @@ pub struct KvConfig {
     pub attempt_timeout: Duration,
     pub max_attempts: u32,
     pub backoff: Duration,
+    pub reads: ReadPath,
+    pub max_clock_drift: f64,
     pub bug: Option<Bug>,
 }
 
@@ -223,6 +258,21 @@ impl KvSettings {
                 ),
             ));
         }
+        if !(MIN_CLOCK_DRIFT..=MAX_CLOCK_DRIFT).contains(&self.max_clock_drift) {
+            return Err(SettingsError::new(
+                "max_clock_drift",
+                format!(
+                    "expected a share from {MIN_CLOCK_DRIFT} to {MAX_CLOCK_DRIFT}, found {}",
+                    self.max_clock_drift
+                ),
+            ));
+        }
+        if self.bug == Some(Bug::LeaseIgnoresDrift) && self.reads != ReadPath::Lease {
+            return Err(SettingsError::new(
+                "bug",
+                "lease-ignores-drift is a bug of the lease read path: also set reads = \"lease\"",
+            ));
+        }
         Ok(KvConfig {
             replicas: self.replicas as usize,
             heartbeat_interval: self.heartbeat_interval,
@@ -232,6 +282,8 @@ impl KvSettings {
             attempt_timeout: self.attempt_timeout,
             max_attempts: self.max_attempts,
             backoff: self.backoff,
+            reads: self.reads,
+            max_clock_drift: self.max_clock_drift,
             bug: self.bug,
         })
     }
@@ -281,5 +333,17 @@ mod tests {
             "checkpoint_every"
         );
         assert_eq!(parse("max_attempts = 0").unwrap_err().key, "max_attempts");
+        assert_eq!(parse("reads = \"clock\"").unwrap_err().key, "reads");
+        assert_eq!(
+            parse("reads = \"lease\"\nmax_clock_drift = 0.9")
+                .unwrap_err()
+                .key,
+            "max_clock_drift"
+        );
+        assert_eq!(
+            parse("bug = \"lease-ignores-drift\"").unwrap_err().key,
+            "bug"
+        );
+        assert!(parse("reads = \"lease\"\nbug = \"lease-ignores-drift\"").is_ok());
     }
 }

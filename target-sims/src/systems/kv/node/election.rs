@@ -109,15 +109,18 @@ impl Node {
             quorum.heartbeat(&peer, now);
         }
         let next = self.log.last_index() + 1;
-        self.role = Role::Leader(Leader {
+        self.role = Role::Leader(Box::new(Leader {
             next: vec![next; n],
             matched: vec![0; n],
             inflight: vec![false; n],
             acked_round: vec![0; n],
+            told_commit: vec![0; n],
             term_start: next,
             last_broadcast: now,
             quorum,
-        });
+            sent_rounds: Default::default(),
+            lease_used: false,
+        }));
         self.leader = Some(self.me);
         tracing::info!(target: "kv", host = %self.host, term = self.meta.term, wall_ms = self.clock.now_ms(), "became leader");
         harness::assert_reachable!(
@@ -132,7 +135,9 @@ impl Node {
     }
 
     pub(super) async fn on_vote(&mut self, v: VoteRequest) -> Reply {
-        if self.broken.is_some() {
+        // Refused without taking on the candidate's term: a leader's lease
+        // may still hold.
+        if self.broken.is_some() || self.keeps_lease_promise() {
             return Reply::Vote {
                 term: self.meta.term,
                 granted: false,

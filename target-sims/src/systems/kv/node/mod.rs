@@ -23,7 +23,9 @@
 //! - **Reads** (read index): the leader answers once it has committed an
 //!   entry of its own term and a majority has answered a heartbeat round
 //!   sent after the read arrived — so it still led when the read was
-//!   served. No clock is trusted for this.
+//!   served. No clock is trusted for this — unless `reads = "lease"`
+//!   (`lease.rs`): then the leader answers locally while its lease,
+//!   measured on its wall clock, holds.
 //! - **Checkpoints** every `checkpoint_every` applied entries bound the log;
 //!   a follower behind the leader's checkpoint is sent the checkpoint.
 //! - **Disk errors** on the write path leave the node unsure of what its
@@ -32,12 +34,13 @@
 //!
 //! This file holds the node's state and its event loop; each rule has its
 //! own file: `election.rs` (terms, roles, votes), `replication.rs` (the
-//! log, both sides), `reads.rs` (read index), `state.rs` (applying
+//! log, both sides), `reads.rs` (read index), `lease.rs` (leader leases), `state.rs` (applying
 //! committed entries), `disk.rs` (the vote file, checkpoints, compaction,
 //! reloading after a disk error) and `net.rs` (connections and peer links).
 
 mod disk;
 mod election;
+mod lease;
 mod net;
 mod reads;
 mod replication;
@@ -114,8 +117,11 @@ struct Outbound {
 
 enum Role {
     Follower,
-    Candidate { votes: BTreeSet<usize> },
-    Leader(Leader),
+    Candidate {
+        votes: BTreeSet<usize>,
+    },
+    /// Boxed: a leader's bookkeeping is far larger than the other roles'.
+    Leader(Box<Leader>),
 }
 
 struct Leader {
@@ -124,12 +130,18 @@ struct Leader {
     inflight: Vec<bool>,
     /// The latest heartbeat round each peer answered in this term.
     acked_round: Vec<u64>,
+    /// The commit index each peer was last sent.
+    told_commit: Vec<u64>,
     /// The index of this term's first entry (its noop): reads wait until it
     /// commits.
     term_start: u64,
     last_broadcast: Instant,
     /// Peers heard from recently; without a majority the leader steps down.
     quorum: HeartbeatDetector<usize>,
+    /// In lease mode, when each recent round was sent.
+    sent_rounds: lease::SentRounds,
+    /// Whether a read was served on the lease in this term (logged once).
+    lease_used: bool,
 }
 
 struct PendingRead {
@@ -210,6 +222,9 @@ struct Node {
     leader: Option<usize>,
     /// Suspects the leader after this term's election timeout.
     election: HeartbeatDetector<usize>,
+    /// When a leader was last heard from (or the node booted), for the
+    /// promise leases rest on.
+    heard_leader: Instant,
     round: u64,
     pending_writes: BTreeMap<u64, (u64, oneshot::Sender<Reply>)>,
     pending_reads: VecDeque<PendingRead>,
@@ -259,6 +274,7 @@ impl Node {
             role: Role::Follower,
             leader: None,
             election,
+            heard_leader: Instant::now(),
             round: 0,
             pending_writes: BTreeMap::new(),
             pending_reads: VecDeque::new(),
@@ -287,6 +303,7 @@ impl Node {
     async fn run(&mut self, mut inbox: mpsc::Receiver<Event>) {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        self.report_role();
         loop {
             tokio::select! {
                 biased;
@@ -299,7 +316,19 @@ impl Node {
             if self.broken.is_some() {
                 self.repair().await;
             }
+            self.report_role();
         }
+    }
+
+    /// Tells the harness which role this replica holds, for faults aimed
+    /// at a role (`role:leader`); reporting an unchanged role is a no-op.
+    fn report_role(&self) {
+        let role = match self.role {
+            Role::Follower => "follower",
+            Role::Candidate { .. } => "candidate",
+            Role::Leader(_) => "leader",
+        };
+        harness::role::set(&self.host, role);
     }
 
     fn publish(&self) {

@@ -1,6 +1,7 @@
 //! Reads by read index: the leader answers once it has committed an entry
 //! of its own term and a majority has answered a heartbeat round sent
-//! after the read arrived. No clock is trusted for this.
+//! after the read arrived. No clock is trusted for this, unless the
+//! leader's lease holds (`lease.rs`).
 
 use super::{Node, PendingRead, Role, MAX_PENDING_READS};
 use crate::systems::kv::protocol::Reply;
@@ -16,6 +17,17 @@ impl Node {
         }
         if self.config.bug(Bug::StaleRead) {
             // The planted bug: "I am the leader, so my state is current."
+            let value = self.state.get(&key).cloned().unwrap_or_default();
+            let _ = reply.send(Reply::Value(value));
+            return;
+        }
+        if self.lease_holds() {
+            if let Role::Leader(leader) = &mut self.role {
+                if !leader.lease_used {
+                    leader.lease_used = true;
+                    tracing::info!(target: "kv", host = %self.host, term = self.meta.term, "reads served on the lease");
+                }
+            }
             let value = self.state.get(&key).cloned().unwrap_or_default();
             let _ = reply.send(Reply::Value(value));
             return;

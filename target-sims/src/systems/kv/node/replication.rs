@@ -47,6 +47,7 @@ impl Node {
             tracing::info!(target: "kv", host = %self.host, term, leader = %KvConfig::host(leader), "following leader");
         }
         self.election.heartbeat(&LEADER, Instant::now());
+        self.heard_leader = Instant::now();
         true
     }
 
@@ -212,6 +213,7 @@ impl Node {
 
     /// Sends every idle peer what it is missing (or a heartbeat).
     pub(super) fn broadcast(&mut self) {
+        self.start_lease_round();
         if let Role::Leader(leader) = &mut self.role {
             leader.last_broadcast = Instant::now();
         }
@@ -261,6 +263,15 @@ impl Node {
             .is_ok()
         {
             leader.inflight[peer] = true;
+            leader.told_commit[peer] = self.commit;
+        }
+    }
+
+    /// The commit index last sent to `peer` in this term.
+    fn told_commit(&self, peer: usize) -> u64 {
+        match &self.role {
+            Role::Leader(leader) => leader.told_commit[peer],
+            _ => 0,
         }
     }
 
@@ -316,10 +327,17 @@ impl Node {
                     leader.next[peer] = (match_index + 1).min(backed_off).max(1);
                 }
                 let behind = leader.next[peer] <= self.log.last_index();
+                let committed = self.commit;
                 self.advance_commit();
                 self.apply_committed().await;
                 self.serve_reads();
-                if behind {
+                // Reads served on the lease send nothing, so followers
+                // would learn of a commit only at the next heartbeat: in
+                // lease mode, tell them at once.
+                let lease = self.lease_reads();
+                if lease && self.commit > committed {
+                    self.broadcast();
+                } else if behind || (lease && self.told_commit(peer) < self.commit) {
                     self.send_to(peer);
                 }
             }
