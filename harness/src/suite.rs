@@ -126,6 +126,10 @@ pub struct Job {
     pub seed: u64,
 }
 
+/// The name a seed's failure to write its report goes by, in
+/// [`SeedResult::failed`] and its problems.
+pub const REPORT_PROBLEM: &str = "report";
+
 /// Runs one job, turning a panic anywhere in the harness into a failed seed.
 fn run_job(
     loaded: &LoadedScenario,
@@ -138,6 +142,7 @@ fn run_job(
     let replay = report::replay_args(file.as_deref().unwrap_or(&name), seed, &loaded.overrides);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let run = execute(loaded, seed, options);
+        let mut report_failed = false;
         let mut problems: Vec<String> = run
             .report
             .failed_invariants()
@@ -153,18 +158,27 @@ fn run_job(
                 report::Views::All
             };
             if let Err(err) = report::write_run_views(dir, &run.report, &run.record, views) {
-                problems.push(format!("report: could not write: {err}"));
+                problems.push(format!("{REPORT_PROBLEM}: could not write: {err}"));
+                report_failed = true;
             }
         }
-        let failed = run
+        let mut failed: Vec<String> = run
             .report
             .verdicts
             .iter()
             .filter(|v| v.status == Status::Fail)
             .map(|v| v.invariant.clone())
             .collect();
+        // A seed whose report was lost is not a pass, whatever its
+        // verdicts: nobody can look at what it found.
+        let status = if report_failed {
+            failed.push(REPORT_PROBLEM.to_string());
+            Status::Fail
+        } else {
+            run.report.status
+        };
         (
-            run.report.status,
+            status,
             problems,
             failed,
             run.report.trace_hash.clone(),

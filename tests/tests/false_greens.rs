@@ -490,3 +490,128 @@ fn a_closed_pipe_ends_the_output_without_a_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert_ne!(out.status.code(), Some(101), "{err}");
 }
+
+#[test]
+fn a_coverage_only_failure_is_red_in_junit_too() {
+    let dir = scratch("coverage-junit");
+    let out = chaos(&[
+        "run",
+        "tests/fixtures/register-coverage-unmet.toml",
+        "--seeds",
+        "3",
+        "--report-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<testsuites name=\"chaos\" tests=\"4\" failures=\"1\""),
+        "{junit}"
+    );
+    assert!(junit.contains("<testsuite name=\"coverage\""), "{junit}");
+    assert!(
+        junit.contains("fault crash reached in 0% of 3 seeds"),
+        "{junit}"
+    );
+}
+
+#[test]
+fn reports_that_cannot_be_written_are_errors() {
+    let dir = scratch("unwritable");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let file = file.to_str().unwrap();
+    let run = chaos(&[
+        "run",
+        "register-isolate",
+        "--seeds",
+        "1",
+        "--report-dir",
+        file,
+    ]);
+    assert_eq!(code(&run), 2, "{}", stdout(&run));
+    assert!(stderr(&run).contains("could not write"), "{}", stderr(&run));
+    let replay = chaos(&[
+        "replay",
+        "register-isolate",
+        "--seed",
+        "0",
+        "--report-dir",
+        file,
+    ]);
+    assert_eq!(code(&replay), 2, "{}", stdout(&replay));
+    assert!(
+        stderr(&replay).contains("could not write the report"),
+        "{}",
+        stderr(&replay)
+    );
+
+    // summary.json a folder: an error, and no temporary file left behind.
+    let reports = dir.join("reports");
+    std::fs::create_dir_all(reports.join("summary.json")).unwrap();
+    let out = chaos(&[
+        "run",
+        "register-isolate",
+        "--seeds",
+        "1",
+        "--report-dir",
+        reports.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    let leftovers: Vec<_> = std::fs::read_dir(&reports)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn merging_shards_that_disagree_on_a_seed_is_an_error_in_either_order() {
+    let dir = scratch("merge-conflict");
+    let good = dir.join("good");
+    let out = chaos(&[
+        "run",
+        "register-isolate",
+        "--seeds",
+        "2",
+        "--report-dir",
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let conflicting = dir.join("conflicting");
+    std::fs::create_dir_all(&conflicting).unwrap();
+    let mut results = read_json(&good.join("results.json"));
+    results["results"][0]["status"] = "fail".into();
+    results["results"][0]["trace_hash"] = "0000000000000000".into();
+    std::fs::write(
+        conflicting.join("results.json"),
+        serde_json::to_string_pretty(&results).unwrap(),
+    )
+    .unwrap();
+    let merged = dir.join("merged");
+    for order in [[&good, &conflicting], [&conflicting, &good]] {
+        let out = chaos(&[
+            "merge",
+            order[0].to_str().unwrap(),
+            order[1].to_str().unwrap(),
+            "--report-dir",
+            merged.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&out), 2, "{}", stdout(&out));
+        assert!(
+            stderr(&out).contains("the shards disagree on 1 seeds: register-isolate seed 0"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // The same shard twice agrees with itself.
+    let out = chaos(&[
+        "merge",
+        good.to_str().unwrap(),
+        good.to_str().unwrap(),
+        "--report-dir",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}

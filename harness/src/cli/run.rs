@@ -172,7 +172,7 @@ pub(super) fn run(
         not_run,
         results,
     };
-    let summary = write_suite(&report_args.report_dir, &suite_results);
+    let (summary, write_errors) = write_suite(&report_args.report_dir, &suite_results);
     print_suite(&summary, &program);
     if let Some(max) = sweep.shrink {
         println!();
@@ -197,6 +197,7 @@ pub(super) fn run(
             }
         }
     }
+    report_errors(&summary, write_errors)?;
     Ok(if summary.all_passed() {
         EXIT_PASS
     } else {
@@ -208,9 +209,9 @@ pub(super) fn run(
 /// summary derived from it; `run` and `merge` both end here, so a merged
 /// report is the report a single machine would have written: `summary.json`
 /// (canonical), `summary.md` (for a pull request) and `junit.xml` (for
-/// CI). A file that cannot be written is a warning: the verdicts are
-/// already printed and decide the exit code.
-fn write_suite(dir: &Path, results: &SuiteResults) -> SuiteSummary {
+/// CI). Files that could not be written are returned, for the caller to
+/// fail with once the summary is printed.
+fn write_suite(dir: &Path, results: &SuiteResults) -> (SuiteSummary, Vec<String>) {
     let summary = results.summary();
     // The two files with a line per seed are written as they are made, so
     // a big sweep never holds them whole.
@@ -225,7 +226,11 @@ fn write_suite(dir: &Path, results: &SuiteResults) -> SuiteSummary {
         (
             "junit.xml",
             report::write_atomic_with(&dir.join("junit.xml"), |out| {
-                report::junit::write_suite(out, || results.results.iter())
+                report::junit::write_suite(
+                    out,
+                    || results.results.iter(),
+                    &summary.coverage_failures,
+                )
             }),
         ),
     ];
@@ -241,12 +246,38 @@ fn write_suite(dir: &Path, results: &SuiteResults) -> SuiteSummary {
             .into_iter()
             .map(|(name, text)| (name, report::write_atomic(&dir.join(name), text.as_bytes()))),
     );
-    for (name, result) in written {
-        if let Err(err) = result {
-            eprintln!("warning: could not write {name}: {err}");
-        }
+    let errors: Vec<String> = written
+        .filter_map(|(name, result)| {
+            result
+                .err()
+                .map(|err| format!("could not write {}: {err}", dir.join(name).display()))
+        })
+        .collect();
+    (summary, errors)
+}
+
+/// The run's end when a report could not be written: an error (exit 2)
+/// naming every file lost, after the summary was printed.
+fn report_errors(summary: &SuiteSummary, mut errors: Vec<String>) -> Result<(), String> {
+    let lost: Vec<String> = summary
+        .failures
+        .iter()
+        .filter(|f| f.failed.iter().any(|i| i == suite::REPORT_PROBLEM))
+        .map(|f| format!("{} seed {}", f.scenario, f.seed))
+        .collect();
+    if !lost.is_empty() {
+        errors.push(format!(
+            "the reports of {} seeds could not be written ({}{})",
+            lost.len(),
+            lost[..lost.len().min(5)].join(", "),
+            if lost.len() > 5 { ", …" } else { "" }
+        ));
     }
-    summary
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("\nerror: "))
+    }
 }
 
 pub(super) fn merge(dirs: &[PathBuf], out: &Path) -> Result<u8, String> {
@@ -259,8 +290,8 @@ pub(super) fn merge(dirs: &[PathBuf], out: &Path) -> Result<u8, String> {
             .map_err(|e| format!("{} is not a chaos results file: {e}", path.display()))?;
         parts.push(part);
     }
-    let merged = SuiteResults::merge(parts);
-    let summary = write_suite(out, &merged);
+    let merged = SuiteResults::merge(parts)?;
+    let (summary, write_errors) = write_suite(out, &merged);
     eprintln!(
         "merged {} results from {} folders into {}",
         merged.results.len(),
@@ -268,6 +299,7 @@ pub(super) fn merge(dirs: &[PathBuf], out: &Path) -> Result<u8, String> {
         out.display()
     );
     print_suite(&summary, &program());
+    report_errors(&summary, write_errors)?;
     Ok(if summary.all_passed() {
         EXIT_PASS
     } else {

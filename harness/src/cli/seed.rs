@@ -30,7 +30,12 @@ pub(super) fn replay(
             println!("report: {}", dir.join("report.json").display());
             println!("        {} (timeline)", dir.join("report.html").display());
         }
-        Err(err) => eprintln!("warning: could not write the report: {err}"),
+        Err(err) => {
+            return Err(format!(
+                "could not write the report into {}: {err}",
+                report_args.report_dir.display()
+            ))
+        }
     }
     if run.report.status != Status::Pass {
         println!("replay: {} {}", program(), run.report.replay);

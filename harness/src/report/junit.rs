@@ -31,7 +31,7 @@ struct Case {
 /// seeds as `<properties>`.
 pub fn render_suite(results: &[SeedResult]) -> String {
     let mut out = Vec::new();
-    write_suite(&mut out, || results.iter().cloned()).expect("writing to memory");
+    write_suite(&mut out, || results.iter().cloned(), &[]).expect("writing to memory");
     String::from_utf8(out).expect("the document is UTF-8")
 }
 
@@ -47,10 +47,13 @@ struct SuiteCounts {
 /// [`render_suite`] written to `out` as it goes: `results` is called once
 /// for the counts and once more per scenario (only once if each
 /// scenario's seeds are together), so no seed is held for long however
-/// many a sweep ran.
+/// many a sweep ran. Each unmet coverage requirement is a failed test
+/// case too, in a last suite named `coverage`, so that a sweep that failed
+/// only its coverage is red in CI as it is on the command line.
 pub fn write_suite<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>(
     out: &mut W,
     results: impl Fn() -> I,
+    coverage_failures: &[String],
 ) -> io::Result<()> {
     // Each scenario with its seeds and failures, in order of appearance.
     let mut suites: Vec<SuiteCounts> = Vec::new();
@@ -75,8 +78,8 @@ pub fn write_suite<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>(
         suites[i].failed += usize::from(r.status != Status::Pass);
         suites[i].assertions.add(&r.assertions);
     }
-    let tests: usize = suites.iter().map(|s| s.tests).sum();
-    let failed: usize = suites.iter().map(|s| s.failed).sum();
+    let tests: usize = suites.iter().map(|s| s.tests).sum::<usize>() + coverage_failures.len();
+    let failed: usize = suites.iter().map(|s| s.failed).sum::<usize>() + coverage_failures.len();
     let suites: Vec<(SuiteCounts, Vec<(String, String)>)> = suites
         .into_iter()
         .map(|mut s| {
@@ -116,6 +119,21 @@ pub fn write_suite<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>(
             }
             out.write_all(b"  </testsuite>\n")?;
         }
+    }
+    if !coverage_failures.is_empty() {
+        let n = coverage_failures.len();
+        suite_open(out, "coverage", n, n, &[])?;
+        for (i, unmet) in coverage_failures.iter().enumerate() {
+            let case = Case {
+                name: format!("requirement-{i}"),
+                classname: "chaos.coverage".to_string(),
+                status: Status::Fail,
+                message: unmet.clone(),
+                body: format!("coverage requirement not met: {unmet}\n"),
+            };
+            write_case(out, &case)?;
+        }
+        out.write_all(b"  </testsuite>\n")?;
     }
     out.write_all(b"</testsuites>\n")
 }

@@ -214,11 +214,19 @@ pub fn write_atomic_with(
         std::process::id(),
         std::thread::current().id()
     ));
-    let mut out = io::BufWriter::new(std::fs::File::create(&tmp)?);
-    write(&mut out)?;
-    io::Write::flush(&mut out)?;
-    drop(out);
-    std::fs::rename(&tmp, path)
+    let written = (|| {
+        let mut out = io::BufWriter::new(std::fs::File::create(&tmp)?);
+        write(&mut out)?;
+        io::Write::flush(&mut out)?;
+        drop(out);
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        // Whatever failed (a full disk, `path` a directory), leave no
+        // half-written temporary behind.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// Writes a run's report files into its folder and returns the folder:

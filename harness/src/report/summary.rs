@@ -28,24 +28,58 @@ pub struct SuiteResults {
 
 impl SuiteResults {
     /// Combines shards: results are concatenated and sorted by scenario
-    /// then seed (a seed present twice is kept once).
-    pub fn merge(parts: Vec<SuiteResults>) -> SuiteResults {
+    /// then seed. A seed present twice with the same outcome is kept once;
+    /// one present twice with a different status or trace hash, or shards
+    /// written by different harness versions, are an error naming them,
+    /// since no order of the inputs would make one of them right.
+    pub fn merge(parts: Vec<SuiteResults>) -> Result<SuiteResults, String> {
         let mut requirements = BTreeMap::new();
         let mut results: BTreeMap<(String, u64), SeedResult> = BTreeMap::new();
         let mut not_run = 0;
+        let mut conflicts = Vec::new();
         for part in parts {
+            if part.harness_version != super::HARNESS_VERSION {
+                return Err(format!(
+                    "a shard was written by harness {}, this is {}: run every shard with the same version",
+                    part.harness_version,
+                    super::HARNESS_VERSION
+                ));
+            }
             requirements.extend(part.requirements);
             not_run += part.not_run;
             for r in part.results.iter() {
-                results.insert((r.scenario.clone(), r.seed), r);
+                match results.get(&(r.scenario.clone(), r.seed)) {
+                    Some(seen) if seen.status != r.status || seen.trace_hash != r.trace_hash => {
+                        conflicts.push(format!(
+                            "{} seed {}: {} (trace {}) and {} (trace {})",
+                            r.scenario,
+                            r.seed,
+                            seen.status.as_str(),
+                            seen.trace_hash,
+                            r.status.as_str(),
+                            r.trace_hash
+                        ));
+                    }
+                    Some(_) => {}
+                    None => {
+                        results.insert((r.scenario.clone(), r.seed), r);
+                    }
+                }
             }
         }
-        SuiteResults {
+        if !conflicts.is_empty() {
+            return Err(format!(
+                "the shards disagree on {} seeds: {}",
+                conflicts.len(),
+                conflicts.join("; ")
+            ));
+        }
+        Ok(SuiteResults {
             harness_version: super::HARNESS_VERSION.to_string(),
             requirements,
             not_run,
             results: results.into_values().collect::<Vec<_>>().into(),
-        }
+        })
     }
 
     pub fn summary(&self) -> SuiteSummary {

@@ -51,6 +51,8 @@ mod tests;
 #[cfg(test)]
 mod tests_plan;
 #[cfg(test)]
+mod tests_random;
+#[cfg(test)]
 mod tests_rounds;
 
 pub use memo::{FixedHasher, FixedMap, FixedState};

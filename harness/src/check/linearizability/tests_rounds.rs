@@ -2,7 +2,8 @@
 //! whatever the other keys cost and however many threads search them.
 
 use super::search::{search, Limits, Search};
-use super::tests::{corrupt_reads, linearizable_history, s, Script, Workload};
+use super::tests::{s, Script};
+use super::tests_random::{corrupt_reads, linearizable_history, Workload};
 use super::*;
 use crate::check::Status;
 use crate::history::{EventType, OpKind, Value};
