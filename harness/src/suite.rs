@@ -86,6 +86,9 @@ pub struct ExecOptions {
     pub run: RunOptions,
     /// Run each seed twice and fail it if anything differs.
     pub check_determinism: bool,
+    /// Which seeds get `history.edn` and `history.jsonl` beside their
+    /// report (when a report folder is given).
+    pub history: report::HistoryExport,
 }
 
 /// Runs one seed of a scenario and judges it.
@@ -137,7 +140,7 @@ fn run_job(
     let file = loaded.path.as_ref().map(|p| p.display().to_string());
     let replay = report::replay_args(file.as_deref().unwrap_or(&name), seed, &loaded.overrides);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let run = execute(loaded, seed, options);
+        let mut run = execute(loaded, seed, options);
         let mut problems: Vec<String> = run
             .report
             .failed_invariants()
@@ -147,13 +150,21 @@ fn run_job(
         if let Some(dir) = report_dir {
             // Views of passing seeds cost disk and time in big sweeps; a
             // replay renders them again when someone wants to look.
-            let views = if run.report.status == Status::Pass {
+            let passed = run.report.status == Status::Pass;
+            let views = if passed {
                 report::Views::JsonOnly
             } else {
                 report::Views::All
             };
-            if let Err(err) = report::write_run_views(dir, &run.report, &run.record, views) {
+            let history = options.history.writes(passed);
+            if let Err(err) = report::write_run_views(dir, &run.report, &run.record, views, history)
+            {
                 problems.push(format!("report: could not write: {err}"));
+                // Files asked for and not written are work that did not
+                // happen: the seed is not shown as a pass.
+                if passed {
+                    run.report.status = Status::Unknown;
+                }
             }
         }
         let failed = run
