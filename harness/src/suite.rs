@@ -86,6 +86,9 @@ pub struct ExecOptions {
     pub run: RunOptions,
     /// Run each seed twice and fail it if anything differs.
     pub check_determinism: bool,
+    /// Which seeds get `history.edn` and `history.jsonl` beside their
+    /// report (when a report folder is given).
+    pub history: report::HistoryExport,
 }
 
 /// Runs one seed of a scenario and judges it.
@@ -152,12 +155,15 @@ fn run_job(
         if let Some(dir) = report_dir {
             // Views of passing seeds cost disk and time in big sweeps; a
             // replay renders them again when someone wants to look.
-            let views = if run.report.status == Status::Pass {
+            let passed = run.report.status == Status::Pass;
+            let views = if passed {
                 report::Views::JsonOnly
             } else {
                 report::Views::All
             };
-            if let Err(err) = report::write_run_views(dir, &run.report, &run.record, views) {
+            let history = options.history.writes(passed);
+            if let Err(err) = report::write_run_views(dir, &run.report, &run.record, views, history)
+            {
                 problems.push(format!("{REPORT_PROBLEM}: could not write: {err}"));
                 report_failed = true;
             }

@@ -1,5 +1,6 @@
 //! The commands and their flags, as clap declares them.
 
+use crate::report::HistoryExport;
 use crate::suite;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -61,6 +62,11 @@ pub(super) enum Command {
         /// (e.g. "10m"); seeds already running finish.
         #[arg(long, value_parser = crate::duration::parse_duration, value_name = "DURATION")]
         time_budget: Option<std::time::Duration>,
+        /// Which seeds get their history written beside report.json, as
+        /// history.edn (Jepsen EDN, what check-history reads) and
+        /// history.jsonl: failing (seeds that did not pass), all, or none.
+        #[arg(long, value_enum, value_name = "WHICH", default_value_t = HistoryExport::Failing)]
+        history: HistoryExport,
         #[command(flatten)]
         report: ReportArgs,
     },

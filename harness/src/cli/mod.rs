@@ -76,6 +76,7 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             shard,
             shrink,
             time_budget,
+            history,
             report,
         } => run::run(
             registry,
@@ -86,6 +87,7 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
                 shard,
                 shrink,
                 time_budget,
+                history,
             },
             &report,
         ),

@@ -26,6 +26,7 @@ pub(super) struct Sweep {
     pub(super) shard: Option<(u64, u64)>,
     pub(super) shrink: Option<usize>,
     pub(super) time_budget: Option<std::time::Duration>,
+    pub(super) history: report::HistoryExport,
 }
 
 pub(super) fn run(
@@ -105,7 +106,10 @@ pub(super) fn run(
     let threads = sweep
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let options = exec_options(report_args);
+    let options = crate::suite::ExecOptions {
+        history: sweep.history,
+        ..exec_options(report_args)
+    };
     let program = program();
 
     let interactive = std::io::stderr().is_terminal();

@@ -29,6 +29,10 @@ pub(super) fn replay(
         Ok(dir) => {
             println!("report: {}", dir.join("report.json").display());
             println!("        {} (timeline)", dir.join("report.html").display());
+            println!(
+                "        {} (history, for check-history)",
+                dir.join(report::HISTORY_EDN).display()
+            );
         }
         Err(err) => {
             return Err(format!(

@@ -8,6 +8,7 @@
 //! Files are written atomically (a temporary file renamed into place), so a
 //! crash or a concurrent reader never sees half a report.
 
+pub mod history_files;
 pub mod html;
 pub mod junit;
 pub mod markdown;
@@ -16,6 +17,7 @@ pub mod summary;
 pub mod text;
 mod view;
 
+pub use history_files::{write_history, HistoryExport, HISTORY_EDN, HISTORY_JSONL};
 pub use seed_results::SeedResults;
 
 use crate::assertions::AssertionRecord;
@@ -230,11 +232,12 @@ pub fn write_atomic_with(
 }
 
 /// Writes a run's report files into its folder and returns the folder:
-/// `report.json` (canonical), `report.md` and `report.html` (its views).
-/// Each file is written atomically, the JSON first, so a reader that finds
-/// a view also finds the report it was drawn from.
+/// `report.json` (canonical), its history (`history.edn`, `history.jsonl`)
+/// and `report.md` and `report.html` (its views). Each file is written
+/// atomically, the JSON first, so a reader that finds a history or a view
+/// also finds the report it belongs to.
 pub fn write_run(report_dir: &Path, report: &RunReport, record: &RunRecord) -> io::Result<PathBuf> {
-    write_run_views(report_dir, report, record, Views::All)
+    write_run_views(report_dir, report, record, Views::All, true)
 }
 
 /// Which views to write beside `report.json`.
@@ -247,15 +250,19 @@ pub enum Views {
     JsonOnly,
 }
 
-/// [`write_run`], choosing the views.
+/// [`write_run`], choosing the views and whether the history is exported.
 pub fn write_run_views(
     report_dir: &Path,
     report: &RunReport,
     record: &RunRecord,
     views: Views,
+    history: bool,
 ) -> io::Result<PathBuf> {
     let dir = run_dir(report_dir, &report.scenario.name, report.seed);
     write_atomic(&dir.join("report.json"), report.to_json().as_bytes())?;
+    if history {
+        write_history(&dir, &record.history)?;
+    }
     if views == Views::JsonOnly {
         return Ok(dir);
     }
