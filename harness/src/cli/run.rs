@@ -3,6 +3,7 @@
 //! summary printed; `merge` rebuilds that summary from shards.
 
 use super::args::ReportArgs;
+use super::interrupt;
 use super::seed::shrink_one;
 use super::{exec_options, load, program, resolve, scenario_dir, scenario_files};
 use super::{EXIT_FAIL, EXIT_PASS};
@@ -36,6 +37,8 @@ pub(super) fn run(
     report_args: &ReportArgs,
 ) -> Result<u8, String> {
     let SeedChoice { seeds, seed_range } = choice;
+    // From here on Ctrl-C stops the sweep cleanly rather than killing it.
+    interrupt::install();
     let paths: Vec<PathBuf> = if args.is_empty() {
         let dir = scenario_dir(registry).ok_or("no scenarios folder found")?;
         scenario_files(&dir)?
@@ -128,14 +131,17 @@ pub(super) fn run(
         report_args.report_dir.display()
     );
     let mut failed = 0usize;
-    let deadline = sweep.time_budget.map(|b| std::time::Instant::now() + b);
-    let results = suite::run_jobs_until(
+    let stop = suite::StopWhen {
+        deadline: sweep.time_budget.map(|b| std::time::Instant::now() + b),
+        interrupted: Some(&interrupt::INTERRUPTED),
+    };
+    let results = suite::run_jobs_until_stopped(
         &loaded,
         &job_list,
         threads,
         &options,
         Some(&report_args.report_dir),
-        deadline,
+        stop,
         |r: &SeedResult| {
             if r.status != Status::Pass {
                 failed += 1;
@@ -162,6 +168,7 @@ pub(super) fn run(
     }
 
     let not_run = (job_list.len() - results.len()) as u64;
+    let interrupted = interrupt::requested();
     let suite_results = SuiteResults {
         harness_version: report::HARNESS_VERSION.to_string(),
         requirements: loaded
@@ -170,10 +177,22 @@ pub(super) fn run(
             .map(|l| (l.scenario.name.clone(), l.scenario.coverage.clone()))
             .collect(),
         not_run,
+        interrupted,
         results,
     };
     let summary = write_suite(&report_args.report_dir, &suite_results);
     print_suite(&summary, &program);
+    if interrupted {
+        println!(
+            "interrupted: {} seeds finished and are reported in {}; {} were not started; \
+             not a pass",
+            summary.total.seeds,
+            report_args.report_dir.display(),
+            summary.not_run
+        );
+        // Shrinking would start new runs, which the user just asked not to.
+        return Ok(interrupt::EXIT_INTERRUPTED);
+    }
     if let Some(max) = sweep.shrink {
         println!();
         for failure in summary.failures.iter().take(max) {
@@ -212,6 +231,9 @@ pub(super) fn run(
 /// already printed and decide the exit code.
 fn write_suite(dir: &Path, results: &SuiteResults) -> SuiteSummary {
     let summary = results.summary();
+    let interrupted_reason = summary
+        .interrupted
+        .then(|| summary.not_green_because().join("; "));
     // The two files with a line per seed are written as they are made, so
     // a big sweep never holds them whole.
     let streamed = [
@@ -225,7 +247,11 @@ fn write_suite(dir: &Path, results: &SuiteResults) -> SuiteSummary {
         (
             "junit.xml",
             report::write_atomic_with(&dir.join("junit.xml"), |out| {
-                report::junit::write_suite(out, || results.results.iter())
+                report::junit::write_suite_noting(
+                    out,
+                    || results.results.iter(),
+                    interrupted_reason.as_deref(),
+                )
             }),
         ),
     ];
@@ -294,7 +320,7 @@ fn print_suite(summary: &SuiteSummary, program: &str) {
         "{:<34} {:>7} {:>7} {:>7} {:>7}",
         "total", t.seeds, t.passed, t.failed, t.unknown
     );
-    if summary.not_run > 0 {
+    if summary.not_run > 0 && !summary.interrupted {
         println!(
             "time budget: {} seeds ran, {} were not started: not a pass",
             t.seeds, summary.not_run
