@@ -105,6 +105,17 @@ pub(super) fn run(
             ));
         }
     }
+    let running: std::collections::BTreeSet<&str> = job_list
+        .iter()
+        .map(|j| loaded[j.scenario].scenario.name.as_str())
+        .collect();
+    let removed = remove_earlier_seed_dirs(&report_args.report_dir, &running)?;
+    if removed > 0 {
+        eprintln!(
+            "removed {removed} seed folders an earlier run left in {} for the scenarios this run runs",
+            report_args.report_dir.display()
+        );
+    }
     let threads = sweep
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -221,6 +232,43 @@ pub(super) fn run(
     } else {
         EXIT_FAIL
     })
+}
+
+/// Removes the `seed-N` folders under `<report_dir>/<scenario>/` of each
+/// scenario about to run, so a reused report folder never shows a seed
+/// this run did not produce (an earlier run's failure beside this run's
+/// summary). Other files and other scenarios' folders are left alone.
+/// Returns how many folders went.
+fn remove_earlier_seed_dirs(
+    report_dir: &Path,
+    scenarios: &std::collections::BTreeSet<&str>,
+) -> Result<usize, String> {
+    let mut removed = 0;
+    for name in scenarios {
+        let dir = report_dir.join(name);
+        // No folder yet (or not a folder: writing the seeds will say so).
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let is_seed = file_name
+                .to_str()
+                .and_then(|n| n.strip_prefix("seed-"))
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if !is_seed || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            std::fs::remove_dir_all(entry.path()).map_err(|e| {
+                format!(
+                    "cannot remove {} left by an earlier run: {e}; remove it or choose another --report-dir",
+                    entry.path().display()
+                )
+            })?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// Writes `results.json` (everything needed to merge shards) and the suite
