@@ -19,7 +19,7 @@ use crate::scenario::{Prepared, Scenario};
 use crate::sim::{self, RunOptions};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 /// Re-exported from [`crate::report::summary`]: what a suite leaves behind
@@ -251,6 +251,42 @@ pub fn run_jobs_until(
     options: &ExecOptions,
     report_dir: Option<&Path>,
     deadline: Option<std::time::Instant>,
+    on_done: impl FnMut(&SeedResult),
+) -> SeedResults {
+    let stop = StopWhen {
+        deadline,
+        interrupted: None,
+    };
+    run_jobs_until_stopped(scenarios, jobs, threads, options, report_dir, stop, on_done)
+}
+
+/// When a sweep stops starting jobs before its list is done: a time
+/// budget running out, or an interrupt (the flag a SIGINT handler sets).
+/// Jobs already running always finish; only new ones are held back.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StopWhen<'a> {
+    pub deadline: Option<std::time::Instant>,
+    pub interrupted: Option<&'a AtomicBool>,
+}
+
+impl StopWhen<'_> {
+    fn reached(&self) -> bool {
+        self.interrupted.is_some_and(|f| f.load(Ordering::SeqCst))
+            || self
+                .deadline
+                .is_some_and(|d| std::time::Instant::now() >= d)
+    }
+}
+
+/// Like [`run_jobs`], but no job starts once `stop` is reached. Jobs not
+/// started are simply absent from the result.
+pub fn run_jobs_until_stopped(
+    scenarios: &[LoadedScenario],
+    jobs: &[Job],
+    threads: usize,
+    options: &ExecOptions,
+    report_dir: Option<&Path>,
+    stop: StopWhen<'_>,
     mut on_done: impl FnMut(&SeedResult),
 ) -> SeedResults {
     let next = AtomicUsize::new(0);
@@ -262,7 +298,7 @@ pub fn run_jobs_until(
             let tx = tx.clone();
             let next = &next;
             scope.spawn(move || loop {
-                if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                if stop.reached() {
                     break;
                 }
                 let i = next.fetch_add(1, Ordering::Relaxed);

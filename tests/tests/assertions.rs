@@ -121,6 +121,7 @@ fn sweep(loaded: &LoadedScenario, threads: usize) -> SuiteResults {
         .into_iter()
         .collect(),
         not_run: 0,
+        interrupted: false,
         results: results.into(),
     }
 }

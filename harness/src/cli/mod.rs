@@ -3,7 +3,8 @@
 //! A crate that provides targets calls [`main`] with its [`Registry`] from
 //! a three-line `main`; it then gets `list`, `run`, `replay`, `check` and
 //! `new` for its own systems. Exit codes: 0 every invariant held, 1 an
-//! invariant failed (or could not be decided), 2 bad input or usage.
+//! invariant failed (or could not be decided), 2 bad input or usage, 130
+//! a `run` stopped by Ctrl-C (`interrupt.rs`).
 //!
 //! `args.rs` declares the commands and their flags; `run.rs` runs sweeps
 //! and merges shards; `seed.rs` replays and shrinks one seed; `tools.rs`
@@ -12,6 +13,7 @@
 //! scenario files.
 
 mod args;
+mod interrupt;
 mod new;
 mod run;
 mod seed;
@@ -34,6 +36,10 @@ pub const EXIT_FAIL: u8 = 1;
 
 /// Exit code: bad input or usage.
 pub const EXIT_USAGE: u8 = 2;
+
+/// Exit code: `run` was stopped by Ctrl-C (SIGINT); what finished is
+/// reported, marked interrupted.
+pub use interrupt::EXIT_INTERRUPTED;
 
 /// Entry point for a `chaos` binary.
 pub fn main(registry: Registry) -> ExitCode {

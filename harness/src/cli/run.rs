@@ -3,6 +3,7 @@
 //! summary printed; `merge` rebuilds that summary from shards.
 
 use super::args::ReportArgs;
+use super::interrupt;
 use super::seed::shrink_one;
 use super::{exec_options, load, program, resolve, scenario_dir, scenario_files};
 use super::{EXIT_FAIL, EXIT_PASS};
@@ -37,6 +38,8 @@ pub(super) fn run(
     report_args: &ReportArgs,
 ) -> Result<u8, String> {
     let SeedChoice { seeds, seed_range } = choice;
+    // From here on Ctrl-C stops the sweep cleanly rather than killing it.
+    interrupt::install();
     let paths: Vec<PathBuf> = if args.is_empty() {
         let dir = scenario_dir(registry).ok_or("no scenarios folder found")?;
         scenario_files(&dir)?
@@ -103,6 +106,17 @@ pub(super) fn run(
             ));
         }
     }
+    let running: std::collections::BTreeSet<&str> = job_list
+        .iter()
+        .map(|j| loaded[j.scenario].scenario.name.as_str())
+        .collect();
+    let removed = remove_earlier_seed_dirs(&report_args.report_dir, &running)?;
+    if removed > 0 {
+        eprintln!(
+            "removed {removed} seed folders an earlier run left in {} for the scenarios this run runs",
+            report_args.report_dir.display()
+        );
+    }
     let threads = sweep
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -132,14 +146,17 @@ pub(super) fn run(
         report_args.report_dir.display()
     );
     let mut failed = 0usize;
-    let deadline = sweep.time_budget.map(|b| std::time::Instant::now() + b);
-    let results = suite::run_jobs_until(
+    let stop = suite::StopWhen {
+        deadline: sweep.time_budget.map(|b| std::time::Instant::now() + b),
+        interrupted: Some(&interrupt::INTERRUPTED),
+    };
+    let results = suite::run_jobs_until_stopped(
         &loaded,
         &job_list,
         threads,
         &options,
         Some(&report_args.report_dir),
-        deadline,
+        stop,
         |r: &SeedResult| {
             if r.status != Status::Pass {
                 failed += 1;
@@ -166,6 +183,7 @@ pub(super) fn run(
     }
 
     let not_run = (job_list.len() - results.len()) as u64;
+    let interrupted = interrupt::requested();
     let suite_results = SuiteResults {
         harness_version: report::HARNESS_VERSION.to_string(),
         requirements: loaded
@@ -174,10 +192,26 @@ pub(super) fn run(
             .map(|l| (l.scenario.name.clone(), l.scenario.coverage.clone()))
             .collect(),
         not_run,
+        interrupted,
         results,
     };
     let (summary, write_errors) = write_suite(&report_args.report_dir, &suite_results);
     print_suite(&summary, &program);
+    if interrupted {
+        println!(
+            "interrupted: {} seeds finished and are reported in {}; {} were not started; \
+             not a pass",
+            summary.total.seeds,
+            report_args.report_dir.display(),
+            summary.not_run
+        );
+        // A lost report is still said, but the run ends as interrupted.
+        if let Err(err) = report_errors(&summary, write_errors) {
+            eprintln!("error: {err}");
+        }
+        // Shrinking would start new runs, which the user just asked not to.
+        return Ok(interrupt::EXIT_INTERRUPTED);
+    }
     if let Some(max) = sweep.shrink {
         println!();
         for failure in summary.failures.iter().take(max) {
@@ -209,6 +243,43 @@ pub(super) fn run(
     })
 }
 
+/// Removes the `seed-N` folders under `<report_dir>/<scenario>/` of each
+/// scenario about to run, so a reused report folder never shows a seed
+/// this run did not produce (an earlier run's failure beside this run's
+/// summary). Other files and other scenarios' folders are left alone.
+/// Returns how many folders went.
+fn remove_earlier_seed_dirs(
+    report_dir: &Path,
+    scenarios: &std::collections::BTreeSet<&str>,
+) -> Result<usize, String> {
+    let mut removed = 0;
+    for name in scenarios {
+        let dir = report_dir.join(name);
+        // No folder yet (or not a folder: writing the seeds will say so).
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let is_seed = file_name
+                .to_str()
+                .and_then(|n| n.strip_prefix("seed-"))
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if !is_seed || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            std::fs::remove_dir_all(entry.path()).map_err(|e| {
+                format!(
+                    "cannot remove {} left by an earlier run: {e}; remove it or choose another --report-dir",
+                    entry.path().display()
+                )
+            })?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// Writes `results.json` (everything needed to merge shards) and the suite
 /// summary derived from it; `run` and `merge` both end here, so a merged
 /// report is the report a single machine would have written: `summary.json`
@@ -217,6 +288,9 @@ pub(super) fn run(
 /// fail with once the summary is printed.
 fn write_suite(dir: &Path, results: &SuiteResults) -> (SuiteSummary, Vec<String>) {
     let summary = results.summary();
+    let interrupted_reason = summary
+        .interrupted
+        .then(|| summary.not_green_because().join("; "));
     // The two files with a line per seed are written as they are made, so
     // a big sweep never holds them whole.
     let streamed = [
@@ -230,10 +304,11 @@ fn write_suite(dir: &Path, results: &SuiteResults) -> (SuiteSummary, Vec<String>
         (
             "junit.xml",
             report::write_atomic_with(&dir.join("junit.xml"), |out| {
-                report::junit::write_suite(
+                report::junit::write_suite_noting(
                     out,
                     || results.results.iter(),
                     &summary.coverage_failures,
+                    interrupted_reason.as_deref(),
                 )
             }),
         ),
@@ -330,7 +405,7 @@ fn print_suite(summary: &SuiteSummary, program: &str) {
         "{:<34} {:>7} {:>7} {:>7} {:>7}",
         "total", t.seeds, t.passed, t.failed, t.unknown
     );
-    if summary.not_run > 0 {
+    if summary.not_run > 0 && !summary.interrupted {
         println!(
             "time budget: {} seeds ran, {} were not started: not a pass",
             t.seeds, summary.not_run

@@ -73,14 +73,15 @@ pub(super) fn shrink_one(
   before: {}
   after:  {}
   wrote {out_text}
-  replay: {} replay {out_text} --seed {seed}
+  replay: {} replay {} --seed {seed}
 ",
         loaded.scenario.name,
         shrunk.runs,
         shrunk.invariant,
         shrunk.before,
         shrunk.after,
-        program()
+        program(),
+        report::shell_word(&out_text)
     ))
 }
 

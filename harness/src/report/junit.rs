@@ -55,6 +55,20 @@ pub fn write_suite<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>(
     results: impl Fn() -> I,
     coverage_failures: &[String],
 ) -> io::Result<()> {
+    write_suite_noting(out, results, coverage_failures, None)
+}
+
+/// [`write_suite`] for a run that stopped early: `interrupted` says why
+/// (how many seeds finished and how many never started). It becomes a
+/// failing test case `interrupted` in a suite `chaos.run` of its own, so a
+/// CI system shows the run as not green even when every seed that
+/// finished passed.
+pub fn write_suite_noting<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>(
+    out: &mut W,
+    results: impl Fn() -> I,
+    coverage_failures: &[String],
+    interrupted: Option<&str>,
+) -> io::Result<()> {
     // Each scenario with its seeds and failures, in order of appearance.
     let mut suites: Vec<SuiteCounts> = Vec::new();
     let mut together = true;
@@ -78,8 +92,9 @@ pub fn write_suite<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>(
         suites[i].failed += usize::from(r.status != Status::Pass);
         suites[i].assertions.add(&r.assertions);
     }
-    let tests: usize = suites.iter().map(|s| s.tests).sum::<usize>() + coverage_failures.len();
-    let failed: usize = suites.iter().map(|s| s.failed).sum::<usize>() + coverage_failures.len();
+    let noted = usize::from(interrupted.is_some()) + coverage_failures.len();
+    let tests: usize = suites.iter().map(|s| s.tests).sum::<usize>() + noted;
+    let failed: usize = suites.iter().map(|s| s.failed).sum::<usize>() + noted;
     let suites: Vec<(SuiteCounts, Vec<(String, String)>)> = suites
         .into_iter()
         .map(|mut s| {
@@ -133,6 +148,20 @@ pub fn write_suite<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>(
             };
             write_case(out, &case)?;
         }
+        out.write_all(b"  </testsuite>\n")?;
+    }
+    if let Some(reason) = interrupted {
+        suite_open(out, "chaos.run", 1, 1, &[])?;
+        write_case(
+            out,
+            &Case {
+                name: "interrupted".into(),
+                classname: "chaos.run".into(),
+                status: Status::Unknown,
+                message: reason.to_string(),
+                body: format!("{reason}\n"),
+            },
+        )?;
         out.write_all(b"  </testsuite>\n")?;
     }
     out.write_all(b"</testsuites>\n")

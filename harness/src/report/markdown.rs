@@ -218,7 +218,7 @@ pub fn render_suite(summary: &SuiteSummary) -> String {
         t.passed,
         t.seeds
     );
-    if summary.total.seeds == 0 || summary.not_run > 0 {
+    if summary.total.seeds == 0 || summary.not_run > 0 || summary.interrupted {
         out.push('\n');
         for reason in summary.not_green_because() {
             if !summary.coverage_failures.contains(&reason) {

@@ -163,20 +163,32 @@ impl RunReport {
 }
 
 /// The arguments of `chaos` that replay a run, with any `--set`
-/// overrides it was run with (quoted for a POSIX shell where needed).
+/// overrides it was run with. Each word the user supplied (the scenario
+/// path, each override) is quoted for a POSIX shell where needed
+/// ([`shell_word`]), so the command pastes correctly.
 pub fn replay_args(scenario: &str, seed: u64, overrides: &[String]) -> String {
-    let mut args = format!("replay {scenario} --seed {seed}");
+    let mut args = format!("replay {} --seed {seed}", shell_word(scenario));
     for o in overrides {
-        let plain = o
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "=._-:/".contains(c));
-        if plain {
-            args.push_str(&format!(" --set {o}"));
-        } else {
-            args.push_str(&format!(" --set '{}'", o.replace('\'', "'\\''")));
-        }
+        args.push_str(&format!(" --set {}", shell_word(o)));
     }
     args
+}
+
+/// `word` as one word of a POSIX shell command line: unchanged when every
+/// character is one no shell treats specially (letters, digits and
+/// `=._-:/`), otherwise in single quotes, a `'` inside written `'\''`
+/// (close the quotes, an escaped quote, reopen them). An empty word is
+/// `''`.
+pub fn shell_word(word: &str) -> std::borrow::Cow<'_, str> {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "=._-:/".contains(c));
+    if plain {
+        word.into()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''")).into()
+    }
 }
 
 /// How printed replay commands spell the program. A target crate's binary
@@ -187,6 +199,28 @@ pub const REPLAY_PROGRAM: &str = "chaos";
 /// The full command that replays a run, from its `replay` arguments.
 pub fn replay_command(replay: &str) -> String {
     format!("{REPLAY_PROGRAM} {replay}")
+}
+
+#[cfg(test)]
+mod shell_tests {
+    use super::*;
+
+    #[test]
+    fn plain_words_stay_as_they_are_and_others_are_single_quoted() {
+        assert_eq!(
+            shell_word("scenarios/register-isolate.toml"),
+            "scenarios/register-isolate.toml"
+        );
+        assert_eq!(shell_word("workload.rate=2.5"), "workload.rate=2.5");
+        assert_eq!(shell_word("my dir/x.toml"), "'my dir/x.toml'");
+        assert_eq!(shell_word("it's.toml"), "'it'\\''s.toml'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("$HOME;rm"), "'$HOME;rm'");
+        assert_eq!(
+            replay_args("a b/it's.toml", 3, &["workload.mix={ read = 1 }".into()]),
+            "replay 'a b/it'\\''s.toml' --seed 3 --set 'workload.mix={ read = 1 }'"
+        );
+    }
 }
 
 /// `DIR/<scenario>/seed-<S>`.

@@ -23,6 +23,10 @@ pub struct SuiteResults {
     /// Seeds scheduled but not run (a time budget ran out).
     #[serde(default)]
     pub not_run: u64,
+    /// The run was stopped by an interrupt (SIGINT) before it finished:
+    /// what ran is reported, and the suite is not green.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     pub results: SeedResults,
 }
 
@@ -37,6 +41,7 @@ impl SuiteResults {
         let mut results: BTreeMap<(String, u64), SeedResult> = BTreeMap::new();
         let mut not_run = 0;
         let mut conflicts = Vec::new();
+        let mut interrupted = false;
         for part in parts {
             if part.harness_version != super::HARNESS_VERSION {
                 return Err(format!(
@@ -47,6 +52,7 @@ impl SuiteResults {
             }
             requirements.extend(part.requirements);
             not_run += part.not_run;
+            interrupted |= part.interrupted;
             for r in part.results.iter() {
                 match results.get(&(r.scenario.clone(), r.seed)) {
                     Some(seen) if seen.status != r.status || seen.trace_hash != r.trace_hash => {
@@ -78,12 +84,16 @@ impl SuiteResults {
             harness_version: super::HARNESS_VERSION.to_string(),
             requirements,
             not_run,
+            interrupted,
             results: results.into_values().collect::<Vec<_>>().into(),
         })
     }
 
     pub fn summary(&self) -> SuiteSummary {
-        SuiteSummary::from_results(self.results.iter(), &self.requirements, self.not_run)
+        let mut summary =
+            SuiteSummary::from_results(self.results.iter(), &self.requirements, self.not_run);
+        summary.interrupted = self.interrupted;
+        summary
     }
 }
 
@@ -104,8 +114,12 @@ pub struct SuiteSummary {
     /// Every seed that did not pass, sorted by scenario then seed.
     pub failures: Vec<SeedResult>,
     pub total: ScenarioTally,
-    /// Seeds scheduled but not run because a time budget ran out.
+    /// Seeds scheduled but not run because a time budget ran out or the
+    /// run was interrupted.
     pub not_run: u64,
+    /// The run was stopped by an interrupt (SIGINT): never green.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     /// What each scenario's seeds exercised.
     pub coverage: BTreeMap<String, ScenarioCoverage>,
     /// Coverage requirements that were not met.
@@ -207,6 +221,7 @@ impl SuiteSummary {
             failures,
             total,
             not_run,
+            interrupted: false,
             coverage,
             coverage_failures,
             assertions,
@@ -215,12 +230,13 @@ impl SuiteSummary {
     }
 
     /// Whether the suite is green: it ran at least one seed, every seed it
-    /// scheduled ran (no time budget cut it short) and passed, and every
-    /// coverage requirement was met. A sweep that tested nothing is never
-    /// a pass.
+    /// scheduled ran (no time budget or interrupt cut it short) and passed,
+    /// and every coverage requirement was met. A sweep that tested nothing
+    /// is never a pass.
     pub fn all_passed(&self) -> bool {
         self.total.seeds > 0
             && self.not_run == 0
+            && !self.interrupted
             && self.total.passed == self.total.seeds
             && self.coverage_failures.is_empty()
     }
@@ -231,7 +247,14 @@ impl SuiteSummary {
         if self.total.seeds == 0 {
             reasons.push("no seed ran".to_string());
         }
-        if self.not_run > 0 {
+        if self.interrupted {
+            // Said even when every seed had started: the user stopped the
+            // run, and an interrupted run is not a pass.
+            reasons.push(format!(
+                "the run was interrupted (SIGINT): {} seeds finished, {} scheduled seeds were not started",
+                self.total.seeds, self.not_run
+            ));
+        } else if self.not_run > 0 {
             reasons.push(format!(
                 "{} scheduled seeds were not started: the time budget (--time-budget) ran out",
                 self.not_run

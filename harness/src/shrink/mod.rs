@@ -342,6 +342,7 @@ pub fn to_file(shrunk: &Shrunk, source: &str, out: &str) -> Result<String, Strin
          # Before: {before}\n\
          # After:  {after}\n\
          # Replay: chaos replay {out} --seed {seed}\n\n{body}",
+        out = crate::report::shell_word(out),
         seed = shrunk.seed,
         invariant = shrunk.invariant,
         before = shrunk.before,
