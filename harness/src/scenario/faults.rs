@@ -353,6 +353,34 @@ pub enum FaultEventSpec {
     },
 }
 
+/// The pattern of every fault event that has a `duration`, binding it to
+/// `$d`: written once, so that reading a duration
+/// ([`FaultEventSpec::duration`]) and setting one
+/// ([`FaultEventSpec::duration_mut`]) cannot disagree on which kinds have
+/// one.
+macro_rules! timed_fault {
+    ($d:ident) => {
+        FaultEventSpec::Partition { duration: $d, .. }
+            | FaultEventSpec::Isolate { duration: $d, .. }
+            | FaultEventSpec::IsolatePeers { duration: $d, .. }
+            | FaultEventSpec::SplitPeers { duration: $d, .. }
+            | FaultEventSpec::Ring { duration: $d, .. }
+            | FaultEventSpec::MajorityMinority { duration: $d, .. }
+            | FaultEventSpec::Bridge { duration: $d, .. }
+            | FaultEventSpec::PartitionOneway { duration: $d, .. }
+            | FaultEventSpec::Latency { duration: $d, .. }
+            | FaultEventSpec::Loss { duration: $d, .. }
+            | FaultEventSpec::Crash { duration: $d, .. }
+            | FaultEventSpec::Pause { duration: $d, .. }
+            | FaultEventSpec::DiskError { duration: $d, .. }
+            | FaultEventSpec::DiskFull { duration: $d, .. }
+            | FaultEventSpec::DiskCorrupt { duration: $d, .. }
+            | FaultEventSpec::DiskSlow { duration: $d, .. }
+            | FaultEventSpec::ClockJump { duration: $d, .. }
+            | FaultEventSpec::ClockDrift { duration: $d, .. }
+    };
+}
+
 impl FaultEventSpec {
     pub fn at(&self) -> Duration {
         match self {
@@ -382,26 +410,18 @@ impl FaultEventSpec {
         }
     }
 
+    /// The event's duration, for the kinds that have one, to change it
+    /// (the shrinker shortens faults this way).
+    pub fn duration_mut(&mut self) -> Option<&mut Option<Duration>> {
+        match self {
+            timed_fault!(duration) => Some(duration),
+            _ => None,
+        }
+    }
+
     pub fn duration(&self) -> Option<Duration> {
         match self {
-            FaultEventSpec::Partition { duration, .. }
-            | FaultEventSpec::Isolate { duration, .. }
-            | FaultEventSpec::IsolatePeers { duration, .. }
-            | FaultEventSpec::SplitPeers { duration, .. }
-            | FaultEventSpec::Ring { duration, .. }
-            | FaultEventSpec::MajorityMinority { duration, .. }
-            | FaultEventSpec::Bridge { duration, .. }
-            | FaultEventSpec::PartitionOneway { duration, .. }
-            | FaultEventSpec::Latency { duration, .. }
-            | FaultEventSpec::Loss { duration, .. }
-            | FaultEventSpec::Crash { duration, .. }
-            | FaultEventSpec::Pause { duration, .. }
-            | FaultEventSpec::DiskError { duration, .. }
-            | FaultEventSpec::DiskFull { duration, .. }
-            | FaultEventSpec::DiskCorrupt { duration, .. }
-            | FaultEventSpec::DiskSlow { duration, .. }
-            | FaultEventSpec::ClockJump { duration, .. }
-            | FaultEventSpec::ClockDrift { duration, .. } => *duration,
+            timed_fault!(duration) => *duration,
             FaultEventSpec::Heal { .. }
             | FaultEventSpec::RollingRestart { .. }
             | FaultEventSpec::Restart { .. }

@@ -84,26 +84,8 @@ fn fault_time(events: &[FaultEventSpec]) -> Duration {
 
 fn with_duration(spec: &FaultEventSpec, d: Duration) -> FaultEventSpec {
     let mut spec = spec.clone();
-    match &mut spec {
-        FaultEventSpec::Partition { duration, .. }
-        | FaultEventSpec::Isolate { duration, .. }
-        | FaultEventSpec::IsolatePeers { duration, .. }
-        | FaultEventSpec::SplitPeers { duration, .. }
-        | FaultEventSpec::Ring { duration, .. }
-        | FaultEventSpec::MajorityMinority { duration, .. }
-        | FaultEventSpec::Bridge { duration, .. }
-        | FaultEventSpec::PartitionOneway { duration, .. }
-        | FaultEventSpec::Latency { duration, .. }
-        | FaultEventSpec::Loss { duration, .. }
-        | FaultEventSpec::Crash { duration, .. }
-        | FaultEventSpec::Pause { duration, .. }
-        | FaultEventSpec::DiskError { duration, .. }
-        | FaultEventSpec::DiskFull { duration, .. }
-        | FaultEventSpec::DiskCorrupt { duration, .. }
-        | FaultEventSpec::DiskSlow { duration, .. }
-        | FaultEventSpec::ClockJump { duration, .. }
-        | FaultEventSpec::ClockDrift { duration, .. } => *duration = Some(d),
-        _ => {}
+    if let Some(duration) = spec.duration_mut() {
+        *duration = Some(d);
     }
     spec
 }
