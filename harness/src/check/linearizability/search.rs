@@ -31,11 +31,9 @@ pub(crate) struct Limits<'a> {
 }
 
 /// The passes of a configuration's scan (see [`Search::run`]): eager
-/// operations, then the others that returned, then those whose outcome is
-/// unknown.
+/// operations, then all the others, returned or not, in real-time order.
 const EAGER_PASS: u8 = 0;
-const REQUIRED_PASS: u8 = 1;
-const OPTIONAL_PASS: u8 = 2;
+const CHOICE_PASS: u8 = 1;
 
 /// How many of an operation's refused states to keep for the report.
 const SEEN_STATES_KEPT: usize = 8;
@@ -219,10 +217,8 @@ pub(crate) struct Search<S> {
     /// Operations that returned and are not linearized yet.
     required_left: u32,
     memo: Memo<S>,
-    /// The operations linearized so far, each with the configuration's
-    /// `first_optional` as far as the scan had got when it chose it, and the
-    /// state before it.
-    stack: Vec<(u32, u32, S)>,
+    /// The operations linearized so far, each with the state before it.
+    stack: Vec<(u32, S)>,
     refused: Vec<Vec<S>>,
     state: S,
     deepest: Option<(usize, Stuck<S>)>,
@@ -232,11 +228,10 @@ pub(crate) struct Search<S> {
     entry: u32,
     /// The pass the scan of the current configuration is in.
     pass: u8,
-    /// The first call entries of the second and third passes that the
-    /// first pass met in the current configuration (`NONE`: none): where
-    /// those passes start, and whether they are needed at all.
-    first_required: u32,
-    first_optional: u32,
+    /// The first call entry of the second pass that the first pass met in
+    /// the current configuration (`NONE`: none): where that pass starts,
+    /// and whether it is needed at all.
+    first_choice: u32,
 }
 
 impl<S: Clone + Eq + std::hash::Hash> Search<S> {
@@ -255,8 +250,7 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
         // is eager.
         let pass_of = |op: usize| match ops[op].completion {
             Completion::Returned { .. } if model.is_read_only(&ops[op].input) => EAGER_PASS,
-            Completion::Returned { .. } => REQUIRED_PASS,
-            Completion::Unknown => OPTIONAL_PASS,
+            Completion::Returned { .. } | Completion::Unknown => CHOICE_PASS,
         };
         let list = EntryList::new(ops, pass_of);
         let required_left = ops
@@ -278,8 +272,7 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
             steps_until_poll: POLL_EVERY_STEPS,
             entry,
             pass: EAGER_PASS,
-            first_required: NONE,
-            first_optional: NONE,
+            first_choice: NONE,
             required_left,
         }
     }
@@ -296,7 +289,7 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
     /// same); any other result is final. `model` and `ops`
     /// must be the ones the search was made with.
     ///
-    /// The scan of a configuration makes up to three passes over the
+    /// The scan of a configuration makes up to two passes over the
     /// operations real time allows next (those whose call comes before the
     /// first return still in the list).
     ///
@@ -311,14 +304,19 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
     /// backtracks past it at once. Configurations then differ only in
     /// choices that matter.
     ///
-    /// The second tries the other operations that returned, one by one;
-    /// the third those whose outcome is unknown, which a linearization
-    /// often does without (on Jepsen's etcd histories, full of timed-out
-    /// operations, trying them last cuts the search about seventy fold).
-    /// The first pass notes where the other two start, so that each walks
-    /// only its part of the list, and neither runs when it has nothing to
-    /// try. The order of the passes changes which linearization is found
-    /// first, never whether one exists.
+    /// The second tries every other operation, one by one, in real-time
+    /// order of their calls, whether it returned or its outcome is unknown.
+    /// The first pass notes where the second starts, so that it runs only
+    /// when it has something to try. Trying unknown-outcome operations only
+    /// after all returned ones (as this search once did) is faster on
+    /// histories whose timed-out operations mostly never took effect, such
+    /// as Jepsen's etcd files (about 2x), but blows up where one that did
+    /// take effect has to go early: every ordering of the returned
+    /// operations concurrent with it is tried first (kv-swarm seed 4: over
+    /// 4,000,000 states undecided, against 2,910 states in call order; see
+    /// `tests/tests/linearizability_regressions.rs`). The order of the
+    /// passes changes which linearization is found first, never whether
+    /// one exists.
     pub fn run<M: Model<State = S>>(
         &mut self,
         model: &mut M,
@@ -328,8 +326,7 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
         // The hottest values live in locals while the search runs.
         let mut entry = self.entry;
         let mut pass = self.pass;
-        let mut first_required = self.first_required;
-        let mut first_optional = self.first_optional;
+        let mut first_choice = self.first_choice;
         let mut bits_hash = self.bits_hash;
         let mut required_left = self.required_left;
         let mut steps_until_poll = self.steps_until_poll;
@@ -348,7 +345,7 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
 
         let result = loop {
             if required_left == 0 {
-                let order = stack.iter().map(|&(op, _, _)| op as usize).collect();
+                let order = stack.iter().map(|&(op, _)| op as usize).collect();
                 break SearchResult::Linearizable { order };
             }
             steps_until_poll -= 1;
@@ -379,12 +376,8 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
             let mut node = list.nodes[entry as usize];
             if pass == EAGER_PASS {
                 while node.pass != EAGER_PASS && node.pass != RETURN {
-                    if node.pass == REQUIRED_PASS {
-                        if first_required == NONE {
-                            first_required = entry;
-                        }
-                    } else if first_optional == NONE {
-                        first_optional = entry;
+                    if first_choice == NONE {
+                        first_choice = entry;
                     }
                     entry = node.next;
                     node = list.nodes[entry as usize];
@@ -398,11 +391,13 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
             if node.pass != RETURN {
                 let op = node.op as usize;
                 let spec = &ops[op];
+                // No return entry: the outcome is unknown.
+                let optional = node.ret == NONE;
                 match model.step(state, &spec.input, spec.output()) {
                     // Linearizing an optional operation that leaves the state
                     // as it is only takes away the option of linearizing it
                     // later: the configuration we are in already covers it.
-                    Some(next_state) if pass == OPTIONAL_PASS && next_state == *state => {
+                    Some(next_state) if optional && next_state == *state => {
                         entry = node.next;
                         continue;
                     }
@@ -413,12 +408,11 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
                         let inserted = memo.insert(bits, bits_hash, &next_state);
                         if inserted == Insert::New {
                             let before = std::mem::replace(state, next_state);
-                            stack.push((node.op, first_optional, before));
-                            first_required = NONE;
-                            first_optional = NONE;
+                            stack.push((node.op, before));
+                            first_choice = NONE;
                             longest_prefix = longest_prefix.max(stack.len());
                             list.lift(entry);
-                            if pass != OPTIONAL_PASS {
+                            if !optional {
                                 required_left -= 1;
                             }
                             entry = list.nodes[HEAD as usize].next;
@@ -444,27 +438,18 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
                     }
                     None => {
                         let seen = &mut refused[op];
-                        if pass != OPTIONAL_PASS
-                            && seen.len() < SEEN_STATES_KEPT
-                            && !seen.contains(state)
-                        {
+                        if !optional && seen.len() < SEEN_STATES_KEPT && !seen.contains(state) {
                             seen.push(state.clone());
                         }
                         entry = node.next;
                         continue;
                     }
                 }
-            } else if pass == EAGER_PASS && first_required != NONE {
-                // No eager operation can be linearized here: try the others
-                // that returned, from the first the scan met.
-                pass = REQUIRED_PASS;
-                entry = first_required;
-                continue;
-            } else if pass != OPTIONAL_PASS && first_optional != NONE {
-                // Nothing that returned can be linearized here: try those
-                // whose outcome is unknown.
-                pass = OPTIONAL_PASS;
-                entry = first_optional;
+            } else if pass == EAGER_PASS && first_choice != NONE {
+                // No eager operation can be linearized here: try the
+                // others, from the first the scan met.
+                pass = CHOICE_PASS;
+                entry = first_choice;
                 continue;
             } else if deepest
                 .as_ref()
@@ -476,7 +461,7 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
                     op: node.op as usize,
                     prefix_tail: stack[tail_start..]
                         .iter()
-                        .map(|&(op, _, _)| op as usize)
+                        .map(|&(op, _)| op as usize)
                         .collect(),
                     refused_states: Vec::new(),
                 };
@@ -486,10 +471,9 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
             // eager operation had none) and try the next candidate after
             // it, in the pass that chose it.
             let undone = loop {
-                let Some((op, optional, previous)) = stack.pop() else {
+                let Some((op, previous)) = stack.pop() else {
                     break None;
                 };
-                first_optional = optional;
                 *state = previous;
                 let index = op as usize;
                 bits[index / 64] &= !(1u64 << (index % 64));
@@ -497,7 +481,7 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
                 let call = list.call_of[index];
                 list.unlift(call);
                 let node = list.nodes[call as usize];
-                if node.pass != OPTIONAL_PASS {
+                if node.ret != NONE {
                     required_left += 1;
                 }
                 if node.pass != EAGER_PASS {
@@ -522,8 +506,7 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
 
         self.entry = entry;
         self.pass = pass;
-        self.first_required = first_required;
-        self.first_optional = first_optional;
+        self.first_choice = first_choice;
         self.bits_hash = bits_hash;
         self.required_left = required_left;
         self.steps_until_poll = steps_until_poll;
