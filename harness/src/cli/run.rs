@@ -183,6 +183,7 @@ pub(super) fn run(
     }
 
     let not_run = (job_list.len() - results.len()) as u64;
+    let not_run_by_scenario = unstarted_per_scenario(&loaded, &job_list, &results);
     let interrupted = interrupt::requested();
     let suite_results = SuiteResults {
         harness_version: report::HARNESS_VERSION.to_string(),
@@ -192,6 +193,7 @@ pub(super) fn run(
             .map(|l| (l.scenario.name.clone(), l.scenario.coverage.clone()))
             .collect(),
         not_run,
+        not_run_by_scenario,
         interrupted,
         results,
     };
@@ -243,6 +245,30 @@ pub(super) fn run(
     })
 }
 
+/// How many of each scenario's scheduled seeds have no result, for the
+/// scenarios that have any such.
+fn unstarted_per_scenario(
+    loaded: &[suite::LoadedScenario],
+    jobs: &[Job],
+    results: &suite::SeedResults,
+) -> std::collections::BTreeMap<String, u64> {
+    let mut scheduled = vec![0u64; loaded.len()];
+    for job in jobs {
+        scheduled[job.scenario] += 1;
+    }
+    let mut counts = std::collections::BTreeMap::new();
+    for (l, n) in loaded.iter().zip(scheduled) {
+        counts.insert(l.scenario.name.clone(), n);
+    }
+    for r in results.iter() {
+        if let Some(n) = counts.get_mut(&r.scenario) {
+            *n = n.saturating_sub(1);
+        }
+    }
+    counts.retain(|_, n| *n > 0);
+    counts
+}
+
 /// Removes the `seed-N` folders under `<report_dir>/<scenario>/` of each
 /// scenario about to run, so a reused report folder never shows a seed
 /// this run did not produce (an earlier run's failure beside this run's
@@ -288,9 +314,21 @@ fn remove_earlier_seed_dirs(
 /// fail with once the summary is printed.
 fn write_suite(dir: &Path, results: &SuiteResults) -> (SuiteSummary, Vec<String>) {
     let summary = results.summary();
-    let interrupted_reason = summary
-        .interrupted
-        .then(|| summary.not_green_because().join("; "));
+    // A run cut short is a failing JUnit case, named for what cut it; its
+    // reason is the first of those the summary gives (the cut comes first).
+    let cut_short = (summary.interrupted || summary.not_run > 0).then(|| {
+        let name = if summary.interrupted {
+            "interrupted"
+        } else {
+            "time-budget"
+        };
+        let reason = summary
+            .not_green_because()
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        (name, reason)
+    });
     // The two files with a line per seed are written as they are made, so
     // a big sweep never holds them whole.
     let streamed = [
@@ -304,11 +342,13 @@ fn write_suite(dir: &Path, results: &SuiteResults) -> (SuiteSummary, Vec<String>
         (
             "junit.xml",
             report::write_atomic_with(&dir.join("junit.xml"), |out| {
-                report::junit::write_suite_noting(
+                report::junit::write_suite(
                     out,
                     || results.results.iter(),
-                    &summary.coverage_failures,
-                    interrupted_reason.as_deref(),
+                    &report::junit::SuiteNotes::of(
+                        &summary,
+                        cut_short.as_ref().map(|(n, r)| (*n, r.as_str())),
+                    ),
                 )
             }),
         ),
