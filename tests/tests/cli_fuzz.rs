@@ -163,7 +163,9 @@ const REPORT_FLAGS_RUN: &[Flag] = &[
     flag("--set", SETS),
     switch("--check-determinism"),
     switch("--shrink"),
+    flag("--format", FORMATS),
 ];
+const FORMATS: &[&str] = &["json", "text", "yaml", ""];
 
 const COMMANDS: &[Spec] = &[
     Spec {
@@ -188,6 +190,7 @@ const COMMANDS: &[Spec] = &[
             flag("--report-dir", REPORT_DIRS),
             flag("--set", SETS),
             switch("--check-determinism"),
+            flag("--format", FORMATS),
         ],
     },
     Spec {
@@ -222,6 +225,7 @@ const COMMANDS: &[Spec] = &[
                 &["serializable", "snapshot-isolation", "nope", ""],
             ),
             flag("--max-txns", NUMBERS),
+            flag("--format", FORMATS),
         ],
     },
     Spec {
@@ -232,6 +236,7 @@ const COMMANDS: &[Spec] = &[
             flag("--max-seeds", &["1", "0", "2", "-1", "x"]),
             flag("--swarm-seeds", &["0", "1", "x"]),
             flag("--jobs", JOBS),
+            flag("--format", FORMATS),
         ],
     },
     Spec {
@@ -560,6 +565,16 @@ fn generated_command_lines_never_abort_and_stay_bounded() {
                 "{shown} reached {} MB",
                 out.max_rss_bytes >> 20
             );
+            // A JSON summary is one whole document, whatever the verdict.
+            let wants_json = raw.windows(2).any(|w| w[0] == "--format" && w[1] == "json");
+            let asks_help = |a: &String| matches!(a.as_str(), "--help" | "-h" | "--version");
+            if wants_json && code <= 1 && !raw.iter().any(asks_help) {
+                prop_assert!(
+                    serde_json::from_str::<serde_json::Value>(&out.stdout).is_ok(),
+                    "{shown}: stdout is not one JSON document: {}",
+                    out.stdout
+                );
+            }
             if code == 2 {
                 prop_assert!(
                     out.stderr.contains("error"),
