@@ -289,6 +289,13 @@ impl Registry {
         self
     }
 
+    /// The same targets with no bundled scenario folder: a binary that
+    /// only finds scenarios in the working directory (or is given files).
+    pub fn without_bundled_scenarios(mut self) -> Registry {
+        self.bundled_dir = None;
+        self
+    }
+
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Target>> {
         self.targets.iter().find(|t| t.name() == name)
     }

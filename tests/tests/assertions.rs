@@ -121,6 +121,7 @@ fn sweep(loaded: &LoadedScenario, threads: usize) -> SuiteResults {
         .into_iter()
         .collect(),
         not_run: 0,
+        not_run_by_scenario: Default::default(),
         interrupted: false,
         results: results.into(),
     }

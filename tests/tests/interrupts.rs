@@ -114,7 +114,21 @@ fn a_first_sigint_lets_running_seeds_finish_and_reports_them_as_interrupted() {
         junit.contains("<testcase name=\"interrupted\" classname=\"chaos.run\""),
         "{junit}"
     );
-    assert!(junit.contains(&format!("tests=\"{}\" failures=\"", ran + 1)));
+    // Seeds never started are JUnit's skipped tests, counted in `tests`.
+    assert!(
+        junit.contains(&format!(
+            "tests=\"{}\" failures=\"",
+            MANY_SEEDS.parse::<u64>().unwrap() + 1
+        )),
+        "{junit}"
+    );
+    assert!(junit.contains(&format!("skipped=\"{not_run}\"")), "{junit}");
+    assert!(
+        junit.contains(&format!(
+            "<skipped message=\"{not_run} seeds were not started: the run was interrupted (SIGINT)\"/>"
+        )),
+        "{junit}"
+    );
 
     // A merge keeps the mark: an interrupted shard never makes a green total.
     let merged = dir.join("merged");

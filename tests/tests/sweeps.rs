@@ -68,6 +68,66 @@ fn a_time_budget_stops_starting_seeds_and_says_how_many_ran() {
         "{md}"
     );
     assert!(!md.contains("PASS"), "{md}");
+    // In JUnit the seeds not started are skipped, and the cut is a failure.
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains(
+            "<testsuites name=\"chaos\" tests=\"51\" failures=\"1\" errors=\"0\" skipped=\"50\""
+        ),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(
+            "<testsuite name=\"register-swarm\" tests=\"50\" failures=\"0\" errors=\"0\" skipped=\"50\""
+        ),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("<skipped message=\"50 seeds were not started: the time budget (--time-budget) ran out\"/>"),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("<testcase name=\"time-budget\" classname=\"chaos.run\""),
+        "{junit}"
+    );
+    assert_eq!(
+        read_json(&dir.join("results.json"))["not_run_by_scenario"]["register-swarm"],
+        50
+    );
+}
+
+#[test]
+fn a_time_budget_cut_merges_its_skipped_counts() {
+    let dir = scratch("budget-merge");
+    let (a, b, merged) = (dir.join("a"), dir.join("b"), dir.join("merged"));
+    for (shard, out_dir) in [("1/2", &a), ("2/2", &b)] {
+        let out = chaos(&[
+            "run",
+            "register-swarm",
+            "--seeds",
+            "10",
+            "--shard",
+            shard,
+            "--time-budget",
+            "0s",
+            "--report-dir",
+            out_dir.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&out), 1, "{}", stderr(&out));
+    }
+    let out = chaos(&[
+        "merge",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--report-dir",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let junit = std::fs::read_to_string(merged.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<testsuite name=\"register-swarm\" tests=\"10\" failures=\"0\" errors=\"0\" skipped=\"10\""),
+        "{junit}"
+    );
 }
 
 #[test]

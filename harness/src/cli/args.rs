@@ -1,5 +1,6 @@
 //! The commands and their flags, as clap declares them.
 
+use super::output::FormatArg;
 use crate::report::HistoryExport;
 use crate::suite;
 use clap::{Parser, Subcommand};
@@ -35,20 +36,21 @@ pub(super) struct ReportArgs {
 
 #[derive(Subcommand, Debug)]
 pub(super) enum Command {
-    /// List the bundled scenarios.
+    /// List the scenarios (of ./scenarios, else the bundled ones) and the
+    /// targets.
     List,
     /// Run scenarios over many seeds, in parallel.
     Run {
         /// Scenario files or names; the whole bundled suite if none.
         scenarios: Vec<String>,
         /// Seeds 0..N for every scenario (default: each scenario's `seeds`).
-        #[arg(long, conflicts_with = "seed_range")]
+        #[arg(long, conflicts_with = "seed_range", value_name = "N")]
         seeds: Option<u64>,
         /// Seeds A..B (B excluded) for every scenario.
-        #[arg(long, value_parser = parse_seed_range)]
+        #[arg(long, value_parser = parse_seed_range, value_name = "A..B")]
         seed_range: Option<(u64, u64)>,
-        /// Worker threads (default: every core).
-        #[arg(long, short)]
+        /// Worker threads (default: every core; at most 1024).
+        #[arg(long, short, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// Run only shard K of N (1-based): every N-th (scenario, seed)
         /// pair, for CI matrices; combine the shards with `chaos merge`.
@@ -69,13 +71,15 @@ pub(super) enum Command {
         history: HistoryExport,
         #[command(flatten)]
         report: ReportArgs,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// Check histories (Jepsen log or EDN format) for linearizability, or
     /// transactional histories for a consistency model.
     CheckHistory {
         /// The sequential model (register, kv, counter or queue), or the
         /// transactional one (list-append or rw-register).
-        #[arg(long)]
+        #[arg(long, value_name = "MODEL")]
         model: String,
         /// Most memoised search states per key before answering unknown
         /// (default 4000000).
@@ -90,14 +94,18 @@ pub(super) enum Command {
         max_input_bytes: u64,
         #[command(flatten)]
         txn: super::txn_history::TxnCheckArgs,
-        #[arg(required = true)]
+        #[command(flatten)]
+        format: FormatArg,
+        /// History files: Jepsen log lines or one EDN map per line (as
+        /// run and replay write in history.edn).
+        #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
     /// The planted-bug gate: run every planted bug of every target against
     /// the bundled scenarios and show which invariant catches it, and when.
     Bugs {
-        /// Only these targets (default: all).
-        #[arg(long = "target")]
+        /// Only this target's bugs (repeatable; default: every target).
+        #[arg(long = "target", value_name = "TARGET")]
         targets: Vec<String>,
         /// Seeds tried per bug and scenario.
         #[arg(long, default_value_t = crate::gate::DEFAULT_MAX_SEEDS)]
@@ -107,14 +115,16 @@ pub(super) enum Command {
         /// (0: off). Reported, not part of the pass/fail verdict.
         #[arg(long, default_value_t = 0)]
         swarm_seeds: u64,
-        /// Worker threads (default: every core).
-        #[arg(long, short)]
+        /// Worker threads (default: every core; at most 1024).
+        #[arg(long, short, value_parser = parse_jobs)]
         jobs: Option<usize>,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// Combine the results of shard runs into one suite report.
     Merge {
         /// Report folders of the shards (each holds a results.json).
-        #[arg(required = true)]
+        #[arg(required = true, value_name = "DIR")]
         dirs: Vec<PathBuf>,
         /// Where the merged summary goes.
         #[arg(long, default_value = "target/chaos-reports")]
@@ -122,8 +132,11 @@ pub(super) enum Command {
     },
     /// Rerun one seed and show its verdicts.
     Replay {
-        /// Scenario file or name.
+        /// Scenario file or name (a file stem or `name` in the scenarios
+        /// folder; see `chaos list`).
         scenario: String,
+        /// The seed to run: it fixes the fault plan, the workload and the
+        /// network's randomness, so the run is the same every time.
         #[arg(long)]
         seed: u64,
         /// Print the timeline of faults, host events, logs and operations.
@@ -131,11 +144,15 @@ pub(super) enum Command {
         trace: bool,
         #[command(flatten)]
         report: ReportArgs,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// Shrink a failing seed to a minimal scenario that fails the same way.
     Shrink {
-        /// Scenario file or name.
+        /// Scenario file or name (a file stem or `name` in the scenarios
+        /// folder; see `chaos list`).
         scenario: String,
+        /// The failing seed to shrink.
         #[arg(long)]
         seed: u64,
         /// Where to write the shrunk scenario (default:
@@ -150,13 +167,15 @@ pub(super) enum Command {
     },
     /// Validate scenario files without running them.
     Check {
-        #[arg(required = true)]
+        /// Scenario files (.toml) to validate.
+        #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
     /// Write a commented starter scenario.
     New {
+        /// The scenario's name: the file is DIR/NAME.toml.
         name: String,
-        /// The target system it tests.
+        /// The target system it tests (see `chaos list`).
         #[arg(long)]
         target: String,
         /// Folder to write it in.
@@ -166,6 +185,31 @@ pub(super) enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Print a shell completion script: `source <(chaos completions bash)`,
+    /// or see the README for zsh and fish.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Most `--jobs`: more worker threads than this is a typo, not a machine.
+pub(super) const MAX_JOBS: usize = 1024;
+
+/// `--jobs N`: at least one thread, at most [`MAX_JOBS`].
+pub(super) fn parse_jobs(text: &str) -> Result<usize, String> {
+    let n: usize = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a number of worker threads, found {text:?}"))?;
+    match n {
+        0 => Err("0 worker threads run nothing: give at least 1".into()),
+        n if n > MAX_JOBS => Err(format!(
+            "{n} worker threads is more than {MAX_JOBS}; each seed runs on one core, so use at most as many as the machine has"
+        )),
+        n => Ok(n),
+    }
 }
 
 pub(super) fn parse_seed_range(text: &str) -> Result<(u64, u64), String> {

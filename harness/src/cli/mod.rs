@@ -15,10 +15,14 @@
 mod args;
 mod interrupt;
 mod new;
+mod output;
 mod run;
 mod seed;
 mod tools;
 mod txn_history;
+
+#[cfg(test)]
+mod tests;
 
 use crate::scenario::ScenarioError;
 use crate::suite::{ExecOptions, LoadedScenario};
@@ -84,6 +88,7 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             time_budget,
             history,
             report,
+            format,
         } => run::run(
             registry,
             &scenarios,
@@ -96,6 +101,7 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
                 history,
             },
             &report,
+            format.json(),
         ),
         Command::Merge { dirs, report_dir } => run::merge(&dirs, &report_dir),
         Command::Bugs {
@@ -103,13 +109,15 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             max_seeds,
             swarm_seeds,
             jobs,
-        } => tools::bugs(registry, &targets, max_seeds, swarm_seeds, jobs),
+            format,
+        } => tools::bugs(registry, &targets, max_seeds, swarm_seeds, jobs, format.json()),
         Command::CheckHistory {
             model,
             max_states,
             max_memory_bytes,
             max_input_bytes,
             txn,
+            format,
             files,
         } => match model.parse() {
             Ok(_) if max_states.is_some() || max_memory_bytes.is_some() => Err(
@@ -117,7 +125,7 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
                     .into(),
             ),
             Ok(txn_model) => {
-                txn_history::check_txn_history(txn_model, &txn, max_input_bytes, &files)
+                txn_history::check_txn_history(txn_model, &txn, max_input_bytes, &files, format.json())
             }
             Err(_) if txn.is_set() => Err(
                 "--consistency, --max-txns, --max-edges and --max-search-steps are for list-append and rw-register".into(),
@@ -128,6 +136,7 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
                 max_memory_bytes,
                 max_input_bytes,
                 &files,
+                format.json(),
             ),
         },
         Command::Replay {
@@ -135,7 +144,8 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             seed,
             trace,
             report,
-        } => seed::replay(registry, &scenario, seed, trace, &report),
+            format,
+        } => seed::replay(registry, &scenario, seed, trace, &report, format.json()),
         Command::Check { files } => tools::check(registry, &files),
         Command::Shrink {
             scenario,
@@ -150,6 +160,10 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             dir,
             force,
         } => new::new_scenario(registry, &name, &target, &dir, force),
+        Command::Completions { shell } => {
+            completions(shell);
+            Ok(EXIT_PASS)
+        }
     };
     match result {
         Ok(code) => code,
@@ -158,6 +172,27 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             EXIT_USAGE
         }
     }
+}
+
+/// Writes the completion script for `shell` to stdout, for the name this
+/// program was started as (so completions follow a user's own binary).
+fn completions(shell: clap_complete::Shell) {
+    use clap::CommandFactory;
+    let name = invoked_name();
+    let mut command = Cli::command();
+    clap_complete::generate(shell, &mut command, name, &mut std::io::stdout());
+}
+
+/// The file name this program was started as (`chaos` if unknown).
+fn invoked_name() -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|a| {
+            Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "chaos".into())
 }
 
 /// The scenario folder: `./scenarios` if present, else the bundled one.

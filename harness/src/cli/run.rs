@@ -36,6 +36,7 @@ pub(super) fn run(
     choice: SeedChoice,
     sweep: Sweep,
     report_args: &ReportArgs,
+    json: bool,
 ) -> Result<u8, String> {
     let SeedChoice { seeds, seed_range } = choice;
     // From here on Ctrl-C stops the sweep cleanly rather than killing it.
@@ -127,14 +128,13 @@ pub(super) fn run(
     let program = program();
 
     let interactive = std::io::stderr().is_terminal();
+    let colour = super::output::stderr_colour();
     let bar = interactive.then(|| {
         let bar = indicatif::ProgressBar::new(job_list.len() as u64);
         bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:40}] {pos}/{len} seeds, {msg}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(PROGRESS_TEMPLATE)
+                .expect("valid template")
+                .progress_chars("=> "),
         );
         bar
     });
@@ -162,7 +162,7 @@ pub(super) fn run(
                 failed += 1;
                 let line = format!(
                     "{} {} seed {}: {}",
-                    text::status_word(r.status),
+                    text::painted(r.status, colour),
                     r.scenario,
                     r.seed,
                     r.problems.first().map(String::as_str).unwrap_or("")
@@ -183,6 +183,7 @@ pub(super) fn run(
     }
 
     let not_run = (job_list.len() - results.len()) as u64;
+    let not_run_by_scenario = unstarted_per_scenario(&loaded, &job_list, &results);
     let interrupted = interrupt::requested();
     let suite_results = SuiteResults {
         harness_version: report::HARNESS_VERSION.to_string(),
@@ -192,19 +193,32 @@ pub(super) fn run(
             .map(|l| (l.scenario.name.clone(), l.scenario.coverage.clone()))
             .collect(),
         not_run,
+        not_run_by_scenario,
         interrupted,
         results,
     };
     let (summary, write_errors) = write_suite(&report_args.report_dir, &suite_results);
-    print_suite(&summary, &program);
+    if json {
+        super::output::print_json(&summary);
+    } else {
+        print_suite(&summary, &program);
+    }
+    // With JSON on stdout, the rest of what `run` says goes to stderr.
+    let say = |line: &str| {
+        if json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
     if interrupted {
-        println!(
+        say(&format!(
             "interrupted: {} seeds finished and are reported in {}; {} were not started; \
              not a pass",
             summary.total.seeds,
             report_args.report_dir.display(),
             summary.not_run
-        );
+        ));
         // A lost report is still said, but the run ends as interrupted.
         if let Err(err) = report_errors(&summary, write_errors) {
             eprintln!("error: {err}");
@@ -213,7 +227,7 @@ pub(super) fn run(
         return Ok(interrupt::EXIT_INTERRUPTED);
     }
     if let Some(max) = sweep.shrink {
-        println!();
+        say("");
         for failure in summary.failures.iter().take(max) {
             let Some(loaded) = loaded.iter().find(|l| l.scenario.name == failure.scenario) else {
                 continue;
@@ -227,11 +241,11 @@ pub(super) fn run(
                 &out,
                 crate::shrink::DEFAULT_MAX_RUNS,
             ) {
-                Ok(text) => print!("{text}"),
-                Err(err) => println!(
+                Ok(text) => say(text.trim_end()),
+                Err(err) => say(&format!(
                     "{} seed {}: could not shrink: {err}",
                     failure.scenario, failure.seed
-                ),
+                )),
             }
         }
     }
@@ -241,6 +255,35 @@ pub(super) fn run(
     } else {
         EXIT_FAIL
     })
+}
+
+/// The progress bar (on a terminal only): elapsed time, the bar, seeds
+/// done, the estimated time left (from the rate so far), and failures.
+pub(super) const PROGRESS_TEMPLATE: &str =
+    "{elapsed_precise} [{bar:40}] {pos}/{len} seeds, ETA {eta}, {msg}";
+
+/// How many of each scenario's scheduled seeds have no result, for the
+/// scenarios that have any such.
+fn unstarted_per_scenario(
+    loaded: &[suite::LoadedScenario],
+    jobs: &[Job],
+    results: &suite::SeedResults,
+) -> std::collections::BTreeMap<String, u64> {
+    let mut scheduled = vec![0u64; loaded.len()];
+    for job in jobs {
+        scheduled[job.scenario] += 1;
+    }
+    let mut counts = std::collections::BTreeMap::new();
+    for (l, n) in loaded.iter().zip(scheduled) {
+        counts.insert(l.scenario.name.clone(), n);
+    }
+    for r in results.iter() {
+        if let Some(n) = counts.get_mut(&r.scenario) {
+            *n = n.saturating_sub(1);
+        }
+    }
+    counts.retain(|_, n| *n > 0);
+    counts
 }
 
 /// Removes the `seed-N` folders under `<report_dir>/<scenario>/` of each
@@ -288,9 +331,21 @@ fn remove_earlier_seed_dirs(
 /// fail with once the summary is printed.
 fn write_suite(dir: &Path, results: &SuiteResults) -> (SuiteSummary, Vec<String>) {
     let summary = results.summary();
-    let interrupted_reason = summary
-        .interrupted
-        .then(|| summary.not_green_because().join("; "));
+    // A run cut short is a failing JUnit case, named for what cut it; its
+    // reason is the first of those the summary gives (the cut comes first).
+    let cut_short = (summary.interrupted || summary.not_run > 0).then(|| {
+        let name = if summary.interrupted {
+            "interrupted"
+        } else {
+            "time-budget"
+        };
+        let reason = summary
+            .not_green_because()
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        (name, reason)
+    });
     // The two files with a line per seed are written as they are made, so
     // a big sweep never holds them whole.
     let streamed = [
@@ -304,11 +359,13 @@ fn write_suite(dir: &Path, results: &SuiteResults) -> (SuiteSummary, Vec<String>
         (
             "junit.xml",
             report::write_atomic_with(&dir.join("junit.xml"), |out| {
-                report::junit::write_suite_noting(
+                report::junit::write_suite(
                     out,
                     || results.results.iter(),
-                    &summary.coverage_failures,
-                    interrupted_reason.as_deref(),
+                    &report::junit::SuiteNotes::of(
+                        &summary,
+                        cut_short.as_ref().map(|(n, r)| (*n, r.as_str())),
+                    ),
                 )
             }),
         ),
@@ -467,4 +524,21 @@ fn print_suite(summary: &SuiteSummary, program: &str) {
             println!("    {program} {}", f.replay);
         }
     }
+    // The last line says the outcome, as the exit code and summary.md do:
+    // PASS only when every scheduled seed ran and passed and coverage was
+    // met; a run with no failing seed that is still not green is UNKNOWN.
+    let status = if summary.all_passed() {
+        Status::Pass
+    } else if t.failed > 0 {
+        Status::Fail
+    } else {
+        Status::Unknown
+    };
+    println!();
+    println!(
+        "{}: {} of {} seeds passed",
+        text::painted(status, super::output::stdout_colour()),
+        t.passed,
+        t.seeds
+    );
 }

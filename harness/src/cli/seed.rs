@@ -2,6 +2,7 @@
 //! verdicts and report, or shrunk to a minimal scenario file.
 
 use super::args::ReportArgs;
+use super::output;
 use super::{exec_options, load, program, resolve};
 use super::{EXIT_FAIL, EXIT_PASS};
 use crate::check::Status;
@@ -16,33 +17,45 @@ pub(super) fn replay(
     seed: u64,
     trace: bool,
     report_args: &ReportArgs,
+    json: bool,
 ) -> Result<u8, String> {
     let path = resolve(arg, registry)?;
     let loaded = load(&path, registry, &report_args.set).map_err(|e| e.to_string())?;
     let run = suite::execute(&loaded, seed, &exec_options(report_args));
     if trace {
-        print!("{}", text::timeline(&run.record));
-        println!();
-    }
-    print!("{}", text::summary(&run.report));
-    match report::write_run(&report_args.report_dir, &run.report, &run.record) {
-        Ok(dir) => {
-            println!("report: {}", dir.join("report.json").display());
-            println!("        {} (timeline)", dir.join("report.html").display());
-            println!(
-                "        {} (history, for check-history)",
-                dir.join(report::HISTORY_EDN).display()
-            );
+        // With JSON on stdout the timeline goes to stderr, whole.
+        let timeline = text::timeline(&run.record);
+        if json {
+            eprint!("{timeline}");
+        } else {
+            print!("{timeline}");
+            println!();
         }
-        Err(err) => {
-            return Err(format!(
+    }
+    if !json {
+        print!("{}", text::summary_in(&run.report, output::stdout_colour()));
+    }
+    let dir =
+        report::write_run(&report_args.report_dir, &run.report, &run.record).map_err(|err| {
+            format!(
                 "could not write the report into {}: {err}",
                 report_args.report_dir.display()
-            ))
+            )
+        })?;
+    if json {
+        let summary =
+            output::ReplaySummary::new(&run.report, &program(), dir.display().to_string());
+        output::print_json(&summary);
+    } else {
+        println!("report: {}", dir.join("report.json").display());
+        println!("        {} (timeline)", dir.join("report.html").display());
+        println!(
+            "        {} (history, for check-history)",
+            dir.join(report::HISTORY_EDN).display()
+        );
+        if run.report.status != Status::Pass {
+            println!("replay: {} {}", program(), run.report.replay);
         }
-    }
-    if run.report.status != Status::Pass {
-        println!("replay: {} {}", program(), run.report.replay);
     }
     Ok(if run.report.status == Status::Pass {
         EXIT_PASS

@@ -11,10 +11,27 @@ use crate::scenario;
 use crate::target::Registry;
 use std::path::{Path, PathBuf};
 
+/// The scenarios, then the targets. Without a scenarios folder (a user's
+/// own binary run outside its crate) the targets are still listed, with a
+/// line saying where scenarios would be looked for: they are what `chaos
+/// new NAME --target T` needs.
 pub(super) fn list(registry: &Registry) -> Result<u8, String> {
-    let dir = scenario_dir(registry).ok_or("no scenarios folder found")?;
     let mut bad = false;
-    for path in scenario_files(&dir)? {
+    let files = match scenario_dir(registry) {
+        Some(dir) => scenario_files(&dir)?,
+        None => {
+            println!(
+                "no scenarios: there is no ./scenarios folder here{}; write one with `{} new NAME --target TARGET`",
+                match registry.bundled_dir() {
+                    Some(d) => format!(" and the bundled one ({}) is missing", d.display()),
+                    None => String::new(),
+                },
+                program()
+            );
+            Vec::new()
+        }
+    };
+    for path in files {
         match scenario::load_file(&path, registry) {
             Ok(s) => println!("{:<32} {:<12} {}", s.name, s.target.system, s.description),
             Err(err) => {
@@ -88,9 +105,11 @@ pub(super) fn check_history(
     max_memory_bytes: Option<u64>,
     max_input_bytes: u64,
     files: &[PathBuf],
+    json: bool,
 ) -> Result<u8, String> {
     use crate::check::linearizability::{check, Budget, ModelKind};
     use std::io::Write;
+    let model_name = model;
     let model: ModelKind = model.parse().map_err(|_| {
         format!(
             "unknown model \"{model}\": expected one of {}",
@@ -100,7 +119,9 @@ pub(super) fn check_history(
     let budget = Budget::with_limits(max_states, max_memory_bytes)
         .map_err(|(knob, message)| format!("--{}: {message}", knob.replace('_', "-")))?;
     let mut out = std::io::stdout().lock();
+    let colour = super::output::stdout_colour();
     let mut worst = EXIT_PASS;
+    let mut verdicts = Vec::new();
     for file in files {
         let history = read_history(file, max_input_bytes)?;
         let started = std::time::Instant::now();
@@ -111,14 +132,33 @@ pub(super) fn check_history(
             Status::Fail => "not-linearizable",
             Status::Unknown => "unknown",
         };
+        if verdict.status != Status::Pass {
+            worst = EXIT_FAIL;
+        }
+        if json {
+            verdicts.push(super::output::HistoryVerdict {
+                file: file.display().to_string(),
+                status: verdict.status,
+                verdict: word.to_string(),
+                summary: verdict.summary.clone(),
+                expected: verdict.expected.clone(),
+                evidence: verdict
+                    .evidence
+                    .iter()
+                    .map(crate::history::jepsen::write_edn_event)
+                    .collect(),
+                elapsed_ms: elapsed.as_secs_f64() * 1e3,
+            });
+            continue;
+        }
         let mut text = format!(
-            "{} {word} ({:.1} ms): {}\n",
+            "{} {} ({:.1} ms): {}\n",
             file.display(),
+            crate::report::text::paint(verdict.status, word, colour),
             elapsed.as_secs_f64() * 1e3,
             verdict.summary
         );
         if verdict.status != Status::Pass {
-            worst = EXIT_FAIL;
             if let Some(expected) = &verdict.expected {
                 text.push_str(&format!("  expected: {expected}\n"));
             }
@@ -132,6 +172,12 @@ pub(super) fn check_history(
             break;
         }
     }
+    drop(out);
+    if json {
+        super::output::print_json(&super::output::HistorySummary::new(
+            model_name, None, verdicts,
+        ));
+    }
     Ok(worst)
 }
 
@@ -141,6 +187,7 @@ pub(super) fn bugs(
     max_seeds: u64,
     swarm_seeds: u64,
     jobs: Option<usize>,
+    json: bool,
 ) -> Result<u8, String> {
     for t in targets {
         if registry.get(t).is_none() {
@@ -158,6 +205,19 @@ pub(super) fn bugs(
     let threads =
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let results = crate::gate::run(registry, &scenarios, targets, max_seeds, threads);
+    let all = results.iter().all(|r| r.caught_as_expected());
+    if json {
+        let swarm = (swarm_seeds > 0)
+            .then(|| crate::gate::run_swarm(registry, &scenarios, targets, swarm_seeds, threads));
+        let summary = super::output::BugsSummary::new(
+            max_seeds,
+            all,
+            &results,
+            swarm.as_deref().map(|s| (swarm_seeds, s)),
+        );
+        super::output::print_json(&summary);
+        return Ok(if all { EXIT_PASS } else { EXIT_FAIL });
+    }
     print!("{}", crate::gate::table(&results));
     let program = program();
     for r in &results {
@@ -171,7 +231,6 @@ pub(super) fn bugs(
         println!("on the generic swarm scenarios, seeds 0..{swarm_seeds}:");
         print!("{}", crate::gate::swarm_table(&swarm));
     }
-    let all = results.iter().all(|r| r.caught_as_expected());
     if !all {
         println!(
             "some planted bugs were not caught by their expected checker within {max_seeds} seeds"

@@ -38,6 +38,7 @@ pub(super) fn check_txn_history(
     args: &TxnCheckArgs,
     max_input_bytes: u64,
     files: &[PathBuf],
+    json: bool,
 ) -> Result<u8, String> {
     use crate::check::transactional::{check, Options, TransactionalSpec};
     let spec = TransactionalSpec {
@@ -53,6 +54,8 @@ pub(super) fn check_txn_history(
     let options = Options::from_spec(&spec);
     let level = options.consistency;
     let mut worst = EXIT_PASS;
+    let colour = super::output::stdout_colour();
+    let mut verdicts = Vec::new();
     for file in files {
         let history = super::tools::read_history(file, max_input_bytes)?;
         let started = std::time::Instant::now();
@@ -63,16 +66,35 @@ pub(super) fn check_txn_history(
             Status::Fail => format!("not-{level}"),
             Status::Unknown => "unknown".to_string(),
         };
+        if verdict.status != Status::Pass {
+            worst = EXIT_FAIL;
+        }
+        if json {
+            verdicts.push(super::output::HistoryVerdict {
+                file: file.display().to_string(),
+                status: verdict.status,
+                verdict: word,
+                summary: verdict.summary.clone(),
+                expected: verdict.expected.clone(),
+                evidence: verdict
+                    .evidence
+                    .iter()
+                    .map(crate::history::jepsen::write_edn_event)
+                    .collect(),
+                elapsed_ms: elapsed.as_secs_f64() * 1e3,
+            });
+            continue;
+        }
         println!(
-            "{} {word} ({:.1} ms): {}",
+            "{} {} ({:.1} ms): {}",
             file.display(),
+            crate::report::text::paint(verdict.status, &word, colour),
             elapsed.as_secs_f64() * 1e3,
             verdict.summary
         );
         if verdict.status == Status::Pass {
             continue;
         }
-        worst = EXIT_FAIL;
         if let Some(expected) = &verdict.expected {
             println!("  expected: {expected}");
         }
@@ -98,6 +120,14 @@ pub(super) fn check_txn_history(
         for event in &verdict.evidence {
             println!("  {}", crate::history::jepsen::write_edn_event(event));
         }
+    }
+    if json {
+        let model_name = model.to_string();
+        super::output::print_json(&super::output::HistorySummary::new(
+            &model_name,
+            Some(level.as_str()),
+            verdicts,
+        ));
     }
     Ok(worst)
 }

@@ -4,14 +4,16 @@
 //! `seed-N` in class `chaos.<scenario>`, so CI dashboards track a seed
 //! across builds. A seed that did not pass carries a `<failure>` with the
 //! violated invariants and the replay command; an `unknown` seed is a
-//! failure too (of type `unknown`), never a pass. Output is deterministic:
+//! failure too (of type `unknown`), never a pass. Seeds never started are
+//! skipped (see [`write_suite`]). Output is deterministic:
 //! wall-clock durations and timestamps would make two runs of the same
 //! seeds differ, so every `time` is `0`.
 
-use super::summary::SeedResult;
+use super::summary::{SeedResult, SuiteSummary};
 use super::{replay_command, RunReport};
 use crate::assertions::sweep::{tally, AssertionTally, SeedAssertion, Tallies};
 use crate::check::Status;
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::io;
 
@@ -31,47 +33,72 @@ struct Case {
 /// seeds as `<properties>`.
 pub fn render_suite(results: &[SeedResult]) -> String {
     let mut out = Vec::new();
-    write_suite(&mut out, || results.iter().cloned(), &[]).expect("writing to memory");
+    write_suite(&mut out, || results.iter().cloned(), &SuiteNotes::default())
+        .expect("writing to memory");
     String::from_utf8(out).expect("the document is UTF-8")
 }
 
-/// One scenario's `<testsuite>`: its name, seeds, failures and assertion
-/// tallies.
+/// What a suite's JUnit file says beyond the seeds that ran.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SuiteNotes<'a> {
+    /// Unmet coverage requirements, one failing case each.
+    pub coverage_failures: &'a [String],
+    /// Seeds of each scenario that were scheduled but never started.
+    pub not_run: Option<&'a BTreeMap<String, u64>>,
+    /// The run stopped before every seed ran: the name of the failing
+    /// case that says so (`interrupted` or `time-budget`) and why.
+    pub cut_short: Option<(&'a str, &'a str)>,
+}
+
+impl<'a> SuiteNotes<'a> {
+    /// The notes of a suite summary: its coverage failures, its seeds not
+    /// started, and why it stopped early.
+    pub fn of(summary: &'a SuiteSummary, cut_short: Option<(&'a str, &'a str)>) -> SuiteNotes<'a> {
+        SuiteNotes {
+            coverage_failures: &summary.coverage_failures,
+            not_run: Some(&summary.not_run_by_scenario),
+            cut_short,
+        }
+    }
+}
+
+/// One scenario's `<testsuite>`: its name, seeds, failures, seeds not
+/// started and assertion tallies.
 struct SuiteCounts {
     name: String,
     tests: usize,
     failed: usize,
+    skipped: u64,
     assertions: Tallies,
 }
 
 /// [`render_suite`] written to `out` as it goes: `results` is called once
 /// for the counts and once more per scenario (only once if each
 /// scenario's seeds are together), so no seed is held for long however
-/// many a sweep ran. Each unmet coverage requirement is a failed test
-/// case too, in a last suite named `coverage`, so that a sweep that failed
-/// only its coverage is red in CI as it is on the command line.
+/// many a sweep ran.
+///
+/// Each unmet coverage requirement is a failed test case too, in a last
+/// suite named `coverage`, so that a sweep that failed only its coverage
+/// is red in CI as it is on the command line. A run cut short (`cut_short`)
+/// becomes a failing case of a suite `chaos.run` for the same reason.
+///
+/// Seeds scheduled but never started count in their scenario's `skipped`
+/// (and `tests`, which by JUnit's convention includes the skipped) and
+/// are shown as one `<testcase name="not-started">` holding a `<skipped>`
+/// that says how many: one case per seed would make a cut-short sweep of a
+/// million seeds a file of a hundred megabytes about work not done.
 pub fn write_suite<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>(
     out: &mut W,
     results: impl Fn() -> I,
-    coverage_failures: &[String],
+    notes: &SuiteNotes,
 ) -> io::Result<()> {
-    write_suite_noting(out, results, coverage_failures, None)
-}
-
-/// [`write_suite`] for a run that stopped early: `interrupted` says why
-/// (how many seeds finished and how many never started). It becomes a
-/// failing test case `interrupted` in a suite `chaos.run` of its own, so a
-/// CI system shows the run as not green even when every seed that
-/// finished passed.
-pub fn write_suite_noting<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>(
-    out: &mut W,
-    results: impl Fn() -> I,
-    coverage_failures: &[String],
-    interrupted: Option<&str>,
-) -> io::Result<()> {
+    let coverage_failures = notes.coverage_failures;
+    let interrupted = notes.cut_short;
     // Each scenario with its seeds and failures, in order of appearance.
     let mut suites: Vec<SuiteCounts> = Vec::new();
     let mut together = true;
+    let empty = BTreeMap::new();
+    let not_run = notes.not_run.unwrap_or(&empty);
     for r in results() {
         let i = match suites.iter().position(|s| s.name == r.scenario) {
             Some(i) => {
@@ -83,6 +110,7 @@ pub fn write_suite_noting<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>
                     name: r.scenario.clone(),
                     tests: 0,
                     failed: 0,
+                    skipped: not_run.get(&r.scenario).copied().unwrap_or(0),
                     assertions: Tallies::default(),
                 });
                 suites.len() - 1
@@ -92,8 +120,16 @@ pub fn write_suite_noting<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>
         suites[i].failed += usize::from(r.status != Status::Pass);
         suites[i].assertions.add(&r.assertions);
     }
+    // Scenarios none of whose seeds started have a suite too, after the
+    // others (in name order).
+    let unstarted: Vec<(&String, u64)> = not_run
+        .iter()
+        .filter(|(name, n)| **n > 0 && !suites.iter().any(|s| &s.name == *name))
+        .map(|(name, n)| (name, *n))
+        .collect();
     let noted = usize::from(interrupted.is_some()) + coverage_failures.len();
-    let tests: usize = suites.iter().map(|s| s.tests).sum::<usize>() + noted;
+    let skipped: u64 = not_run.values().sum();
+    let tests = suites.iter().map(|s| s.tests).sum::<usize>() as u64 + noted as u64 + skipped;
     let failed: usize = suites.iter().map(|s| s.failed).sum::<usize>() + noted;
     let suites: Vec<(SuiteCounts, Vec<(String, String)>)> = suites
         .into_iter()
@@ -105,39 +141,50 @@ pub fn write_suite_noting<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>
     out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
     writeln!(
         out,
-        "<testsuites name=\"chaos\" tests=\"{tests}\" failures=\"{failed}\" errors=\"0\" time=\"0\">"
+        "<testsuites name=\"chaos\" tests=\"{tests}\" failures=\"{failed}\" errors=\"0\" skipped=\"{skipped}\" time=\"0\">"
     )?;
     if together {
         let mut current: Option<String> = None;
         for r in results() {
             if current.as_deref() != Some(r.scenario.as_str()) {
-                if current.is_some() {
-                    out.write_all(b"  </testsuite>\n")?;
+                if let Some(name) = &current {
+                    end_scenario(out, find(&suites, name), interrupted)?;
                 }
                 let (counts, properties) = suites
                     .iter()
                     .find(|s| s.0.name == r.scenario)
                     .expect("counted");
-                suite_open(out, &counts.name, counts.tests, counts.failed, properties)?;
+                suite_open(out, &Open::scenario(counts), properties)?;
                 current = Some(r.scenario.clone());
             }
             write_case(out, &case(&r))?;
         }
-        if current.is_some() {
-            out.write_all(b"  </testsuite>\n")?;
+        if let Some(name) = &current {
+            end_scenario(out, find(&suites, name), interrupted)?;
         }
     } else {
         for (counts, properties) in &suites {
-            suite_open(out, &counts.name, counts.tests, counts.failed, properties)?;
+            suite_open(out, &Open::scenario(counts), properties)?;
             for r in results().filter(|r| r.scenario == counts.name) {
                 write_case(out, &case(&r))?;
             }
-            out.write_all(b"  </testsuite>\n")?;
+            end_scenario(out, counts, interrupted)?;
         }
+    }
+    for (name, n) in unstarted {
+        let counts = SuiteCounts {
+            name: name.clone(),
+            tests: 0,
+            failed: 0,
+            skipped: n,
+            assertions: Tallies::default(),
+        };
+        suite_open(out, &Open::scenario(&counts), &[])?;
+        end_scenario(out, &counts, interrupted)?;
     }
     if !coverage_failures.is_empty() {
         let n = coverage_failures.len();
-        suite_open(out, "coverage", n, n, &[])?;
+        suite_open(out, &Open::noted("coverage", n), &[])?;
         for (i, unmet) in coverage_failures.iter().enumerate() {
             let case = Case {
                 name: format!("requirement-{i}"),
@@ -150,12 +197,12 @@ pub fn write_suite_noting<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>
         }
         out.write_all(b"  </testsuite>\n")?;
     }
-    if let Some(reason) = interrupted {
-        suite_open(out, "chaos.run", 1, 1, &[])?;
+    if let Some((name, reason)) = interrupted {
+        suite_open(out, &Open::noted("chaos.run", 1), &[])?;
         write_case(
             out,
             &Case {
-                name: "interrupted".into(),
+                name: name.into(),
                 classname: "chaos.run".into(),
                 status: Status::Unknown,
                 message: reason.to_string(),
@@ -165,6 +212,64 @@ pub fn write_suite_noting<W: io::Write + ?Sized, I: Iterator<Item = SeedResult>>
         out.write_all(b"  </testsuite>\n")?;
     }
     out.write_all(b"</testsuites>\n")
+}
+
+fn find<'s>(suites: &'s [(SuiteCounts, Vec<(String, String)>)], name: &str) -> &'s SuiteCounts {
+    &suites.iter().find(|s| s.0.name == name).expect("counted").0
+}
+
+/// Closes a scenario's suite, after a `not-started` case for its seeds
+/// that never ran, if any did not.
+fn end_scenario<W: io::Write + ?Sized>(
+    out: &mut W,
+    counts: &SuiteCounts,
+    cut_short: Option<(&str, &str)>,
+) -> io::Result<()> {
+    if counts.skipped > 0 {
+        let why = match cut_short {
+            Some(("interrupted", _)) => "the run was interrupted (SIGINT)",
+            _ => "the time budget (--time-budget) ran out",
+        };
+        writeln!(
+            out,
+            "    <testcase name=\"not-started\" classname=\"chaos.{}\" time=\"0\">\n      \
+             <skipped message=\"{} seeds were not started: {why}\"/>\n    </testcase>",
+            escape_attr(&counts.name),
+            counts.skipped
+        )?;
+    }
+    out.write_all(b"  </testsuite>\n")
+}
+
+/// A `<testsuite>`'s name and counts.
+struct Open<'a> {
+    name: &'a str,
+    tests: u64,
+    failed: usize,
+    skipped: u64,
+}
+
+impl<'a> Open<'a> {
+    /// A scenario's suite: `tests` counts its seeds that ran and those that
+    /// did not start.
+    fn scenario(counts: &'a SuiteCounts) -> Open<'a> {
+        Open {
+            name: &counts.name,
+            tests: counts.tests as u64 + counts.skipped,
+            failed: counts.failed,
+            skipped: counts.skipped,
+        }
+    }
+
+    /// A suite of `n` notes, every one a failure.
+    fn noted(name: &'a str, n: usize) -> Open<'a> {
+        Open {
+            name,
+            tests: n as u64,
+            failed: n,
+            skipped: 0,
+        }
+    }
 }
 
 fn case(r: &SeedResult) -> Case {
@@ -269,7 +374,13 @@ fn document(suites: &[(&str, Vec<Case>)], properties: &[Vec<(String, String)>]) 
         )?;
         for (i, (name, cases)) in suites.iter().enumerate() {
             let props = properties.get(i).map_or(&[][..], Vec::as_slice);
-            suite_open(&mut out, name, cases.len(), failures(cases), props)?;
+            let open = Open {
+                name,
+                tests: cases.len() as u64,
+                failed: failures(cases),
+                skipped: 0,
+            };
+            suite_open(&mut out, &open, props)?;
             for case in cases {
                 write_case(&mut out, case)?;
             }
@@ -284,14 +395,18 @@ fn document(suites: &[(&str, Vec<Case>)], properties: &[Vec<(String, String)>]) 
 
 fn suite_open<W: io::Write + ?Sized>(
     out: &mut W,
-    name: &str,
-    tests: usize,
-    failed: usize,
+    open: &Open,
     properties: &[(String, String)],
 ) -> io::Result<()> {
+    let Open {
+        name,
+        tests,
+        failed,
+        skipped,
+    } = open;
     writeln!(
         out,
-        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failed}\" errors=\"0\" skipped=\"0\" time=\"0\">",
+        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failed}\" errors=\"0\" skipped=\"{skipped}\" time=\"0\">",
         escape_attr(name),
     )?;
     if properties.is_empty() {
@@ -362,101 +477,4 @@ fn escape(text: &str, attribute: bool) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn result(scenario: &str, seed: u64, status: Status, problems: &[&str]) -> SeedResult {
-        SeedResult {
-            scenario: scenario.into(),
-            seed,
-            status,
-            problems: problems.iter().map(|p| p.to_string()).collect(),
-            failed: Vec::new(),
-            trace_hash: format!("{seed:016x}"),
-            replay: format!("replay scenarios/{scenario}.toml --seed {seed}"),
-            fault_kinds: Vec::new(),
-            reached: Vec::new(),
-            assertions: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn one_suite_per_scenario_and_unknown_is_a_failure() {
-        let xml = render_suite(&[
-            result("a", 0, Status::Pass, &[]),
-            result("a", 1, Status::Unknown, &["linearizable: out of budget"]),
-            result("b", 0, Status::Fail, &["availability: ok ratio 0.2 < 0.9"]),
-        ]);
-        assert!(
-            xml.contains("<testsuites name=\"chaos\" tests=\"3\" failures=\"2\""),
-            "{xml}"
-        );
-        assert!(
-            xml.contains("<testsuite name=\"a\" tests=\"2\" failures=\"1\""),
-            "{xml}"
-        );
-        assert!(
-            xml.contains("<testsuite name=\"b\" tests=\"1\" failures=\"1\""),
-            "{xml}"
-        );
-        assert!(xml.contains("<testcase name=\"seed-0\" classname=\"chaos.a\" time=\"0\"/>"));
-        assert!(
-            xml.contains(
-                "<failure type=\"unknown\" message=\"linearizable: out of budget\">\
-             linearizable: out of budget\nreplay: chaos replay scenarios/a.toml --seed 1\n"
-            ),
-            "{xml}"
-        );
-        assert!(
-            xml.contains("<failure type=\"fail\" message=\"availability: ok ratio 0.2 &lt; 0.9\">")
-        );
-        assert_eq!(
-            xml.matches("<testsuite ").count(),
-            xml.matches("</testsuite>").count()
-        );
-        assert_eq!(xml.matches("<testcase ").count(), 3);
-    }
-
-    #[test]
-    fn scenarios_whose_seeds_are_apart_still_get_one_suite_each() {
-        let xml = render_suite(&[
-            result("a", 0, Status::Pass, &[]),
-            result("b", 0, Status::Fail, &["jobs: lost"]),
-            result("a", 1, Status::Pass, &[]),
-        ]);
-        let a = xml
-            .find("<testsuite name=\"a\" tests=\"2\" failures=\"0\"")
-            .unwrap();
-        let b = xml
-            .find("<testsuite name=\"b\" tests=\"1\" failures=\"1\"")
-            .unwrap();
-        assert!(a < b, "{xml}");
-        let a_end = a + xml[a..].find("</testsuite>").unwrap();
-        assert_eq!(xml[a..a_end].matches("<testcase ").count(), 2, "{xml}");
-    }
-
-    #[test]
-    fn a_failure_without_problems_still_says_something() {
-        let xml = render_suite(&[result("a", 4, Status::Fail, &[])]);
-        assert!(
-            xml.contains("message=\"fail without a named problem\""),
-            "{xml}"
-        );
-    }
-
-    #[test]
-    fn escapes_markup_quotes_and_control_characters() {
-        assert_eq!(
-            escape_attr("<a href=\"x\">&'\n\u{1}"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;'&#10;\u{FFFD}"
-        );
-        assert_eq!(escape_text("a < b\n\"c\""), "a &lt; b\n\"c\"");
-    }
-
-    #[test]
-    fn no_wall_clock_leaks_in() {
-        let xml = render_suite(&[result("a", 0, Status::Pass, &[])]);
-        assert!(!xml.contains("timestamp"));
-        assert!(xml.matches("time=\"0\"").count() == 3);
-    }
-}
+mod tests;

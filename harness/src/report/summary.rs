@@ -23,6 +23,10 @@ pub struct SuiteResults {
     /// Seeds scheduled but not run (a time budget ran out).
     #[serde(default)]
     pub not_run: u64,
+    /// `not_run` per scenario (scenarios with none left out): JUnit counts
+    /// them as each suite's `skipped`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_run_by_scenario: BTreeMap<String, u64>,
     /// The run was stopped by an interrupt (SIGINT) before it finished:
     /// what ran is reported, and the suite is not green.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -40,6 +44,7 @@ impl SuiteResults {
         let mut requirements = BTreeMap::new();
         let mut results: BTreeMap<(String, u64), SeedResult> = BTreeMap::new();
         let mut not_run = 0;
+        let mut not_run_by_scenario: BTreeMap<String, u64> = BTreeMap::new();
         let mut conflicts = Vec::new();
         let mut interrupted = false;
         for part in parts {
@@ -52,6 +57,9 @@ impl SuiteResults {
             }
             requirements.extend(part.requirements);
             not_run += part.not_run;
+            for (scenario, n) in part.not_run_by_scenario {
+                *not_run_by_scenario.entry(scenario).or_default() += n;
+            }
             interrupted |= part.interrupted;
             for r in part.results.iter() {
                 match results.get(&(r.scenario.clone(), r.seed)) {
@@ -84,6 +92,7 @@ impl SuiteResults {
             harness_version: super::HARNESS_VERSION.to_string(),
             requirements,
             not_run,
+            not_run_by_scenario,
             interrupted,
             results: results.into_values().collect::<Vec<_>>().into(),
         })
@@ -93,6 +102,7 @@ impl SuiteResults {
         let mut summary =
             SuiteSummary::from_results(self.results.iter(), &self.requirements, self.not_run);
         summary.interrupted = self.interrupted;
+        summary.not_run_by_scenario = self.not_run_by_scenario.clone();
         summary
     }
 }
@@ -117,6 +127,9 @@ pub struct SuiteSummary {
     /// Seeds scheduled but not run because a time budget ran out or the
     /// run was interrupted.
     pub not_run: u64,
+    /// `not_run` per scenario, scenarios with none left out.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_run_by_scenario: BTreeMap<String, u64>,
     /// The run was stopped by an interrupt (SIGINT): never green.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
@@ -221,6 +234,7 @@ impl SuiteSummary {
             failures,
             total,
             not_run,
+            not_run_by_scenario: BTreeMap::new(),
             interrupted: false,
             coverage,
             coverage_failures,

@@ -15,13 +15,37 @@ pub fn status_word(status: Status) -> &'static str {
     }
 }
 
+/// The status word in the terminal's colours when `colour` is on: PASS
+/// green, FAIL red, UNKNOWN yellow (ANSI escapes, bold).
+pub fn painted(status: Status, colour: bool) -> String {
+    paint(status, status_word(status), colour)
+}
+
+/// `text` in the colour of `status` when `colour` is on.
+pub fn paint(status: Status, text: &str, colour: bool) -> String {
+    if !colour {
+        return text.to_string();
+    }
+    let code = match status {
+        Status::Pass => "32",
+        Status::Fail => "31",
+        Status::Unknown => "33",
+    };
+    format!("\x1b[1;{code}m{text}\x1b[0m")
+}
+
 /// A few lines: status, run end, each verdict.
 pub fn summary(report: &RunReport) -> String {
+    summary_in(report, false)
+}
+
+/// [`summary`] with the status words coloured when `colour` is on.
+pub fn summary_in(report: &RunReport, colour: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{} {} seed {} ({} simulated, {} ops, trace {})",
-        status_word(report.status),
+        painted(report.status, colour),
         report.scenario.name,
         report.seed,
         human(report.run.simulated),
@@ -29,10 +53,12 @@ pub fn summary(report: &RunReport) -> String {
         report.trace_hash
     );
     for v in &report.verdicts {
+        // Padded before painting, so the escapes do not upset the columns.
+        let word = format!("{:<8}", status_word(v.status));
         let _ = writeln!(
             out,
-            "  {:<8} {:<14} {}",
-            status_word(v.status),
+            "  {} {:<14} {}",
+            paint(v.status, &word, colour),
             v.invariant,
             v.summary
         );
