@@ -71,7 +71,7 @@ pub fn run(
                 .filter(|l| l.scenario.target.system == target.name())
                 .filter_map(|l| with_overrides(l, &overrides, registry))
                 .collect();
-            let best = first_failure(&candidates, max_seeds, threads);
+            let best = first_failure(&candidates, bug.caught_by, max_seeds, threads);
             results.push(BugResult {
                 target: target.name().to_string(),
                 bug: bug.name.to_string(),
@@ -99,16 +99,26 @@ fn with_overrides(
     })
 }
 
-/// The lowest failing seed below `limit` over all `scenarios`, searched in
-/// windows of seeds run on every scenario at once, so every core is busy,
-/// the scenario that catches the bug soonest wins, and little is run past
-/// the first failure. Ties go to the scenario listed first.
-fn first_failure(scenarios: &[LoadedScenario], limit: u64, threads: usize) -> Option<Catch> {
+/// The lowest seed below `limit` over all `scenarios` that fails with the
+/// `expected` invariant, searched in windows of seeds run on every
+/// scenario at once, so every core is busy, the scenario that catches the
+/// bug soonest wins, and little is run past the first catch. Ties go to
+/// the scenario listed first. A seed failing only other invariants does not
+/// end the search (a scenario written for another kind of operation may
+/// trip over the bug first); it is the answer only when no seed fails as
+/// expected.
+fn first_failure(
+    scenarios: &[LoadedScenario],
+    expected: &str,
+    limit: u64,
+    threads: usize,
+) -> Option<Catch> {
     if scenarios.is_empty() {
         return None;
     }
     let window = ((threads.max(1) * 2) / scenarios.len()).max(1) as u64;
     let mut start = 0;
+    let mut fallback = None;
     while start < limit {
         let end = (start + window).min(limit);
         let jobs: Vec<Job> = (start..end)
@@ -123,25 +133,31 @@ fn first_failure(scenarios: &[LoadedScenario], limit: u64, threads: usize) -> Op
             |_| {},
         );
         let order = |name: &str| scenarios.iter().position(|l| l.scenario.name == name);
-        if let Some(failed) = results
-            .iter()
-            .filter(|r| r.status == Status::Fail)
-            .min_by_key(|r| (r.seed, order(&r.scenario)))
-        {
-            // Only verdicts that failed: an invariant left `unknown` on
-            // that seed did not catch anything.
-            let invariants = failed.failed.clone();
-            return Some(Catch {
-                scenario: failed.scenario.clone(),
-                seed: failed.seed,
-                seeds_needed: failed.seed + 1,
-                invariants,
-                replay: failed.replay.clone(),
-            });
+        let first = |as_expected: bool| {
+            results
+                .iter()
+                .filter(|r| r.status == Status::Fail)
+                .filter(|r| !as_expected || r.failed.iter().any(|i| i == expected))
+                .min_by_key(|r| (r.seed, order(&r.scenario)))
+                // Only verdicts that failed: an invariant left `unknown`
+                // on that seed did not catch anything.
+                .map(|failed| Catch {
+                    scenario: failed.scenario.clone(),
+                    seed: failed.seed,
+                    seeds_needed: failed.seed + 1,
+                    invariants: failed.failed.clone(),
+                    replay: failed.replay.clone(),
+                })
+        };
+        if let Some(catch) = first(true) {
+            return Some(catch);
+        }
+        if fallback.is_none() {
+            fallback = first(false);
         }
         start = end;
     }
-    None
+    fallback
 }
 
 /// The gate's table, for the terminal and closing notes.

@@ -23,6 +23,7 @@ pub mod parse;
 mod random;
 mod simulation;
 pub(crate) mod transactional;
+mod txn_workload;
 mod validate;
 mod workload;
 
@@ -42,6 +43,9 @@ pub use parse::{load_file, parse_str, path_to_string};
 pub use random::{RandomFaultKind, RandomFaultsSpec};
 pub use simulation::{NetworkSpec, SimulationSpec, DEFAULT_TCP_CAPACITY, MAX_TCP_CAPACITY};
 pub use transactional::{Consistency, TransactionalSpec, TxnModel};
+pub use txn_workload::{
+    TxnWorkloadSpec, DEFAULT_TXN_MAX_OPS, DEFAULT_TXN_MIN_OPS, DEFAULT_TXN_READ_SHARE, MAX_TXN_OPS,
+};
 pub use validate::{validate, Prepared, Topology, MAX_SEEDS, MAX_SIMULATED_TIME};
 pub use workload::{
     WorkloadSpec, DEFAULT_MAX_OPS, MAX_CLIENTS, MAX_CLIENT_HOSTS, MAX_RATE, MIN_RATE,

@@ -53,6 +53,10 @@ pub struct WorkloadSpec {
     /// Hard cap on operations in one run.
     #[serde(default = "default_max_ops")]
     pub max_ops: u64,
+    /// The transactions a `txn` weight in the mix generates (defaults if
+    /// left out); see [`super::TxnWorkloadSpec`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub txn: Option<super::TxnWorkloadSpec>,
 }
 
 fn default_clients() -> u32 {
@@ -88,11 +92,18 @@ impl Default for WorkloadSpec {
             timeout: default_op_timeout(),
             final_read: false,
             max_ops: default_max_ops(),
+            txn: None,
         }
     }
 }
 
 impl WorkloadSpec {
+    /// The transaction shape in use: the one configured, else the
+    /// defaults.
+    pub fn txn_shape(&self) -> super::TxnWorkloadSpec {
+        self.txn.clone().unwrap_or_default()
+    }
+
     pub fn client_host_names(&self) -> Vec<String> {
         (0..self.client_hosts)
             .map(|i| format!("client-{i}"))

@@ -12,6 +12,7 @@ mod aim;
 mod capture;
 mod nemesis;
 mod turmoil_panics;
+mod txn_gen;
 mod workload;
 
 /// Re-exported from [`crate::history`], where the fact lives.

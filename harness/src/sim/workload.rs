@@ -149,6 +149,7 @@ async fn logical_client(shared: Rc<Shared>, client_index: u32) {
         .filter(|(_, v)| *v > 0)
         .collect();
     let total_weight: u32 = kinds.iter().map(|(_, v)| v).sum();
+    let txn_shape = w.txn_shape();
     // Validation bounds the rate, but converting float seconds panics on
     // a value too large for a Duration: here it is just "never".
     let think_mean = Duration::try_from_secs_f64(1.0 / w.rate).ok();
@@ -202,10 +203,14 @@ async fn logical_client(shared: Rc<Shared>, client_index: u32) {
             OpKind::Write | OpKind::Enqueue => Value::Int(shared.unique_value()),
             OpKind::Append => Value::Str(format!("{} ", shared.unique_value())),
             OpKind::Add => Value::Int(1),
-            // Scenario validation refuses `txn` in the mix until a
-            // transactional workload exists; an empty transaction is the
-            // harmless answer should a hand-built scenario ask anyway.
-            OpKind::Txn => Value::Txn(Vec::new()),
+            // Drawn only for `txn` picks, after the key every pick draws,
+            // so workloads without transactions use the stream as before.
+            OpKind::Txn => Value::Txn(super::txn_gen::generate(
+                &txn_shape,
+                w.keys,
+                &mut rng,
+                || shared.unique_value(),
+            )),
             OpKind::Cas => {
                 let expected = last_seen.get(&key).cloned().unwrap_or(Value::Nil);
                 Value::List(vec![expected, Value::Int(shared.unique_value())])
@@ -213,7 +218,8 @@ async fn logical_client(shared: Rc<Shared>, client_index: u32) {
         };
         let op = Op {
             f,
-            key: Some(key.clone()),
+            // A transaction names its keys in its micro-operations.
+            key: (f != OpKind::Txn).then(|| key.clone()),
             value,
         };
         let (known, completion) = invoke_and_record(client.as_mut(), process, &op, w.timeout).await;

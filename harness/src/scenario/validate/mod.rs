@@ -137,7 +137,7 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
     validate_workload(&scenario.workload)?;
     validate_op_kinds(&scenario.workload, &scenario.target.system, &*system)?;
     faults::validate_faults(scenario, &topology, &system.roles())?;
-    validate_invariants(&scenario.invariants)?;
+    validate_invariants(&scenario.invariants, &scenario.workload)?;
     for (i, req) in scenario.coverage.iter().enumerate() {
         let key = format!("coverage[{i}]");
         let given = [
@@ -252,15 +252,12 @@ fn validate_workload(w: &WorkloadSpec) -> Result<(), ScenarioError> {
             "needs at least one operation kind with a positive weight".into(),
         );
     }
-    if w.mix
+    let txn_weight = w
+        .mix
         .get(&crate::history::OpKind::Txn)
-        .is_some_and(|&weight| weight > 0)
-    {
-        return fail(
-            "workload.mix.txn",
-            "no workload generates transactions yet; txn histories can be checked with `check-history --model list-append|rw-register`".into(),
-        );
-    }
+        .copied()
+        .unwrap_or(0);
+    super::txn_workload::validate(w.txn.as_ref(), txn_weight)?;
     if w.keys == 0 || w.keys > 1_000_000 {
         return fail(
             "workload.keys",
@@ -326,7 +323,7 @@ fn validate_op_kinds(
     Ok(())
 }
 
-fn validate_invariants(inv: &InvariantsSpec) -> Result<(), ScenarioError> {
+fn validate_invariants(inv: &InvariantsSpec, workload: &WorkloadSpec) -> Result<(), ScenarioError> {
     if let Some(a) = &inv.availability {
         for (field, value) in [
             ("min_ok_ratio", a.min_ok_ratio),
@@ -367,6 +364,22 @@ fn validate_invariants(inv: &InvariantsSpec) -> Result<(), ScenarioError> {
     }
     if let Some(t) = &inv.transactional {
         crate::scenario::transactional::validate(t)?;
+        let generates_txns = workload
+            .mix
+            .get(&crate::history::OpKind::Txn)
+            .is_some_and(|&weight| weight > 0);
+        if generates_txns {
+            let shape = workload.txn_shape();
+            if shape.model != t.model {
+                return Err(ScenarioError::at_key(
+                    "invariants.transactional.model",
+                    format!(
+                        "the workload generates {} transactions (workload.txn.model) but they would be checked as {}: use the same model in both",
+                        shape.model, t.model
+                    ),
+                ));
+            }
+        }
     }
     if let Some(l) = &inv.linearizable {
         if LINEARIZABLE_MODELS.iter().all(|name| *name != l.model) {

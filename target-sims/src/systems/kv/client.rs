@@ -24,6 +24,8 @@ use std::sync::Arc;
 use tokio::time::Instant;
 use turmoil::net::TcpStream;
 
+mod txn;
+
 pub struct KvClient {
     config: Arc<KvConfig>,
     leader_guess: usize,
@@ -123,20 +125,45 @@ impl KvClient {
                 expected: value_text(&pair[0]),
                 new: value_text(&pair[1]),
             }),
+            (OpKind::Txn, Value::Txn(mops)) => return self.run_txn(mops).await,
             _ => return Completion::unavailable(op.value.clone(), "unsupported operation"),
         };
-        let text = request.encode();
         let mutation = op.f != OpKind::Read;
+        let is_cas = op.f == OpKind::Cas;
+        let answer = self
+            .exchange(&request.encode(), mutation, |reply| match reply {
+                Reply::Value(_) => !mutation,
+                Reply::Done => mutation,
+                Reply::CasFailed => is_cas,
+                _ => false,
+            })
+            .await;
+        match answer {
+            Answer::Reply(Reply::Value(v), attempts) => {
+                Completion::ok(text_value(&v)).with_attempts(attempts)
+            }
+            Answer::Reply(Reply::CasFailed, attempts) => {
+                Completion::fail(op.value.clone()).with_attempts(attempts)
+            }
+            Answer::Reply(_, attempts) => Completion::ok(op.value.clone()).with_attempts(attempts),
+            failed => failed.completion(op.value.clone()),
+        }
+    }
+
+    /// Sends one request until a replica gives an answer `accepts` takes,
+    /// following redirects. `mutation`: the request may change state, so
+    /// once it may have been delivered it is never resent.
+    async fn exchange(
+        &mut self,
+        text: &str,
+        mutation: bool,
+        accepts: impl Fn(&Reply) -> bool,
+    ) -> Answer {
         let mut last_error = "unreachable".to_string();
         for attempt in 1..=self.config.max_attempts {
-            let result = self.attempt(&text).await;
-            let done = |c: Completion| c.with_attempts(attempt);
+            let result = self.attempt(text).await;
             match result {
-                Ok(Reply::Value(v)) if !mutation => return done(Completion::ok(text_value(&v))),
-                Ok(Reply::Done) if mutation => return done(Completion::ok(op.value.clone())),
-                Ok(Reply::CasFailed) if op.f == OpKind::Cas => {
-                    return done(Completion::fail(op.value.clone()))
-                }
+                Ok(reply) if accepts(&reply) => return Answer::Reply(reply, attempt),
                 Ok(Reply::Redirect(Some(leader)))
                     if leader < self.config.replicas && leader != self.leader_guess =>
                 {
@@ -152,9 +179,7 @@ impl KvClient {
                     last_error = why;
                     self.next_replica();
                 }
-                Ok(Reply::Unknown(why)) if mutation => {
-                    return done(Completion::info(op.value.clone()).with_error(why))
-                }
+                Ok(Reply::Unknown(why)) if mutation => return Answer::Unknown(why, attempt),
                 Ok(Reply::Unknown(why)) => {
                     last_error = why;
                     self.next_replica();
@@ -163,18 +188,18 @@ impl KvClient {
                     // An answer that does not fit the request: we cannot
                     // tell what happened.
                     let why = format!("unexpected reply {}", other.encode());
-                    return done(if mutation {
-                        Completion::info(op.value.clone()).with_error(why)
+                    return if mutation {
+                        Answer::Unknown(why, attempt)
                     } else {
-                        Completion::unavailable(op.value.clone(), why)
-                    });
+                        Answer::NotDone(why, attempt)
+                    };
                 }
                 Err(Failed::NotSent) => {
                     last_error = "unreachable".into();
                     self.next_replica();
                 }
                 Err(Failed::MaybeDelivered) if mutation => {
-                    return done(Completion::info(op.value.clone()).with_error("timeout"))
+                    return Answer::Unknown("timeout".into(), attempt)
                 }
                 Err(Failed::MaybeDelivered) => {
                     last_error = "timeout".into();
@@ -183,8 +208,34 @@ impl KvClient {
             }
             tokio::time::sleep(self.config.backoff).await;
         }
-        Completion::unavailable(op.value.clone(), last_error)
-            .with_attempts(self.config.max_attempts)
+        Answer::NotDone(last_error, self.config.max_attempts)
+    }
+}
+
+/// How [`KvClient::exchange`] ended, with the requests it sent.
+enum Answer {
+    /// An answer the caller accepts.
+    Reply(Reply, u32),
+    /// The request may have taken effect.
+    Unknown(String, u32),
+    /// The request certainly did not take effect.
+    NotDone(String, u32),
+}
+
+impl Answer {
+    /// A completion for an answer that is not a reply.
+    fn completion(self, value: Value) -> Completion {
+        match self {
+            Answer::Reply(reply, attempts) => Completion::info(value)
+                .with_error(format!("unexpected reply {}", reply.encode()))
+                .with_attempts(attempts),
+            Answer::Unknown(why, attempts) => Completion::info(value)
+                .with_error(why)
+                .with_attempts(attempts),
+            Answer::NotDone(why, attempts) => {
+                Completion::unavailable(value, why).with_attempts(attempts)
+            }
+        }
     }
 }
 

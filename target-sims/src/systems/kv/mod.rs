@@ -27,6 +27,7 @@ pub mod node;
 pub mod protocol;
 pub mod recovery;
 pub mod settings;
+pub mod txn;
 pub mod wal;
 
 use harness::target::{
@@ -67,8 +68,12 @@ impl Target for KvTarget {
          # shortened by max_clock_drift).\n\
          reads = \"read-index\"\n\
          max_clock_drift = 0.1\n\
+         # Transactions (workload.mix.txn): \"serializable\" (one log entry\n\
+         # each) or \"snapshot\" (snapshot isolation: write skew allowed).\n\
+         txn_isolation = \"serializable\"\n\
          # Planted bug (off): ack-before-fsync, ack-before-majority,\n\
-         # skip-checksum, stale-read, double-vote, lease-ignores-drift.\n\
+         # skip-checksum, stale-read, double-vote, lease-ignores-drift,\n\
+         # txn-split-reads, txn-split-commit.\n\
          # bug = \"stale-read\"\n"
     }
 
@@ -109,6 +114,24 @@ impl Target for KvTarget {
                 description: "a vote request is granted without checking the vote already cast in its term, so two candidates can win one term",
                 overrides: &["target.bug=double-vote"],
                 caught_by: "linearizable",
+            },
+            PlantedBug {
+                name: "txn-split-reads",
+                description: "a read-only transaction is answered by one linearizable read per key instead of one logged transaction: a writer committing between the reads shows half its effects (read skew)",
+                overrides: &["target.bug=txn-split-reads"],
+                caught_by: "transactional",
+            },
+            PlantedBug {
+                name: "txn-split-commit",
+                description: "a multi-key transaction is committed as one transaction per key, in turn, reported by the last part tried: readers see half of it, and a part cut off by a fault leaves the others applied under a fail",
+                overrides: &["target.bug=txn-split-commit"],
+                caught_by: "transactional",
+            },
+            PlantedBug {
+                name: "snapshot-write-skew",
+                description: "transactions run under snapshot isolation (reads from the leader's snapshot, first committer wins) where serializability is promised: two transactions that read each other's keys and write disjoint ones both commit (write skew)",
+                overrides: &["target.txn_isolation=snapshot"],
+                caught_by: "transactional",
             },
         ]
     }
@@ -162,6 +185,12 @@ impl System for KvSystem {
 
     fn op_kinds(&self) -> Vec<harness::history::OpKind> {
         use harness::history::OpKind;
-        vec![OpKind::Read, OpKind::Write, OpKind::Append, OpKind::Cas]
+        vec![
+            OpKind::Read,
+            OpKind::Write,
+            OpKind::Append,
+            OpKind::Cas,
+            OpKind::Txn,
+        ]
     }
 }

@@ -9,6 +9,7 @@
 //! bits set, so a single flipped bit can never turn text into a zero byte
 //! (which the WAL reads as a torn write).
 
+use super::txn::TxnCommand;
 use std::collections::BTreeMap;
 use std::io;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -37,6 +38,8 @@ pub enum Command {
         expected: String,
         new: String,
     },
+    /// A multi-key transaction (see [`super::txn`]).
+    Txn(TxnCommand),
 }
 
 /// One log entry.
@@ -94,8 +97,12 @@ pub enum Reply {
     Value(String),
     /// A mutation committed and applied.
     Done,
-    /// A cas committed, but its comparison failed: nothing changed.
+    /// A cas committed, but its comparison failed: nothing changed. For a
+    /// snapshot-isolation transaction: it aborted, a key it wrote having
+    /// changed since its snapshot.
     CasFailed,
+    /// A transaction committed; what its reads saw, in order.
+    TxnDone(Vec<String>),
     /// Not the leader; the leader if known. Nothing was done.
     Redirect(Option<usize>),
     /// The request may or may not take effect.
@@ -191,6 +198,7 @@ impl Tokens {
             Command::Put { key, value } => t.word("put").str(key).str(value).str(""),
             Command::Append { key, value } => t.word("append").str(key).str(value).str(""),
             Command::Cas { key, expected, new } => t.word("cas").str(key).str(expected).str(new),
+            Command::Txn(txn) => t.word("txn").str("").str(&txn.encode()).str(""),
         }
     }
 
@@ -242,6 +250,7 @@ impl<'a> Parser<'a> {
                 expected: a,
                 new: b,
             },
+            "txn" => Command::Txn(TxnCommand::decode(&a)?),
             other => return Err(format!("unknown command {other:?}")),
         };
         Ok(Entry { term, command })
@@ -378,6 +387,13 @@ impl Reply {
             Reply::Value(v) => Tokens::new("value").str(v).finish(),
             Reply::Done => "done".into(),
             Reply::CasFailed => "cas-failed".into(),
+            Reply::TxnDone(reads) => {
+                let mut t = Tokens::new("txn-done").num(reads.len() as u64);
+                for read in reads {
+                    t = t.str(read);
+                }
+                t.finish()
+            }
             Reply::Redirect(None) => "redirect|-".into(),
             Reply::Redirect(Some(n)) => Tokens::new("redirect").num(*n as u64).finish(),
             Reply::Unknown(why) => Tokens::new("unknown").str(why).finish(),
@@ -406,6 +422,10 @@ impl Reply {
             "value" => Reply::Value(p.str()?),
             "done" => Reply::Done,
             "cas-failed" => Reply::CasFailed,
+            "txn-done" => {
+                let n = p.num()?;
+                Reply::TxnDone((0..n).map(|_| p.str()).collect::<Result<_, _>>()?)
+            }
             "redirect" => match p.word()? {
                 "-" => Reply::Redirect(None),
                 n => Reply::Redirect(Some(n.parse().map_err(|_| format!("bad leader {n:?}"))?)),
@@ -538,6 +558,7 @@ mod tests {
             Reply::Value("".into()),
             Reply::Done,
             Reply::CasFailed,
+            Reply::TxnDone(vec!["1 2 ".into(), "".into()]),
             Reply::Redirect(None),
             Reply::Redirect(Some(4)),
             Reply::Unknown("stepped down".into()),

@@ -40,6 +40,15 @@ pub enum Bug {
     /// the leader's wall clock, with no margin for drift and no check that
     /// the clock did not jump.
     LeaseIgnoresDrift,
+    /// The client answers a read-only transaction with one linearizable
+    /// read per key instead of one logged transaction: each read is right,
+    /// the set of them is not one snapshot (read skew).
+    TxnSplitReads,
+    /// The client commits a multi-key transaction as one transaction per
+    /// key, in turn, and reports the outcome of the last one it tried: a
+    /// reader between the parts sees half of it, and a part that fails
+    /// after others committed leaves them applied under a `fail`.
+    TxnSplitCommit,
 }
 
 /// How a leader confirms it still leads before it answers a read.
@@ -54,6 +63,19 @@ pub enum ReadPath {
     Lease,
 }
 
+/// How a transaction is isolated (see `txn.rs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TxnIsolation {
+    /// Each transaction is one log entry, run when applied: strict
+    /// serializable.
+    #[default]
+    Serializable,
+    /// Reads from the leader's state on arrival, writes checked first
+    /// committer wins when applied: snapshot isolation (write skew allowed).
+    Snapshot,
+}
+
 impl Bug {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -63,6 +85,8 @@ impl Bug {
             Bug::StaleRead => "stale-read",
             Bug::DoubleVote => "double-vote",
             Bug::LeaseIgnoresDrift => "lease-ignores-drift",
+            Bug::TxnSplitReads => "txn-split-reads",
+            Bug::TxnSplitCommit => "txn-split-commit",
         }
     }
 }
@@ -138,6 +162,10 @@ pub struct KvSettings {
     /// and a clock found outside it is not trusted.
     #[serde(default = "default_max_clock_drift")]
     pub max_clock_drift: f64,
+    /// How transactions are isolated: `serializable` (default) or
+    /// `snapshot`.
+    #[serde(default)]
+    pub txn_isolation: TxnIsolation,
     /// Planted bug, off by default.
     #[serde(default)]
     pub bug: Option<Bug>,
@@ -156,6 +184,7 @@ pub struct KvConfig {
     pub backoff: Duration,
     pub reads: ReadPath,
     pub max_clock_drift: f64,
+    pub txn_isolation: TxnIsolation,
     pub bug: Option<Bug>,
 }
 
@@ -284,6 +313,7 @@ impl KvSettings {
             backoff: self.backoff,
             reads: self.reads,
             max_clock_drift: self.max_clock_drift,
+            txn_isolation: self.txn_isolation,
             bug: self.bug,
         })
     }
@@ -345,5 +375,12 @@ mod tests {
             "bug"
         );
         assert!(parse("reads = \"lease\"\nbug = \"lease-ignores-drift\"").is_ok());
+        assert_eq!(
+            parse("txn_isolation = \"read-committed\"").unwrap_err().key,
+            "txn_isolation"
+        );
+        let snapshot = parse("txn_isolation = \"snapshot\"\nbug = \"txn-split-reads\"").unwrap();
+        assert_eq!(snapshot.txn_isolation, TxnIsolation::Snapshot);
+        assert!(snapshot.bug(Bug::TxnSplitReads));
     }
 }

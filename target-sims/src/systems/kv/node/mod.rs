@@ -34,8 +34,8 @@
 //!
 //! This file holds the node's state and its event loop; each rule has its
 //! own file: `election.rs` (terms, roles, votes), `replication.rs` (the
-//! log, both sides), `reads.rs` (read index), `lease.rs` (leader leases), `state.rs` (applying
-//! committed entries), `disk.rs` (the vote file, checkpoints, compaction,
+//! log, both sides), `reads.rs` (read index), `lease.rs` (leader leases), `snapshot.rs` (snapshot-isolation
+//! transactions), `state.rs` (applying committed entries), `disk.rs` (the vote file, checkpoints, compaction,
 //! reloading after a disk error) and `net.rs` (connections and peer links).
 
 mod disk;
@@ -44,13 +44,14 @@ mod lease;
 mod net;
 mod reads;
 mod replication;
+mod snapshot;
 mod state;
 
 use super::checkpoint::{Checkpoint, Meta};
 use super::log::Log;
-use super::protocol::{encode_state, Reply, Request, Tokens};
+use super::protocol::{encode_state, Command, Reply, Request, Tokens};
 use super::recovery::load;
-use super::settings::{Bug, KvConfig};
+use super::settings::{Bug, KvConfig, TxnIsolation};
 use super::wal::Wal;
 use crate::primitives::detector::{HeartbeatConfig, HeartbeatDetector, PeerStatus};
 use harness::clock::WallClock;
@@ -354,6 +355,12 @@ impl Node {
                 let answer = match request {
                     Request::Get { key } => {
                         self.read(key, reply);
+                        return;
+                    }
+                    Request::Client(Command::Txn(txn))
+                        if self.config.txn_isolation == TxnIsolation::Snapshot =>
+                    {
+                        self.propose_on_snapshot(txn, reply).await;
                         return;
                     }
                     Request::Client(command) => {

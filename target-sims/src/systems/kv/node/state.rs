@@ -4,6 +4,7 @@
 
 use super::Node;
 use crate::systems::kv::protocol::{Command, Reply};
+use crate::systems::kv::txn::{execute, TxnCommand};
 use std::collections::BTreeMap;
 
 impl Node {
@@ -68,5 +69,30 @@ fn apply_command(state: &mut BTreeMap<String, String>, command: &Command) -> Rep
                 Reply::CasFailed
             }
         }
+        Command::Txn(txn) => apply_txn(state, txn),
+    }
+}
+
+/// Runs a committed transaction. A snapshot-isolation one first checks
+/// that no key it writes changed since its snapshot (first committer
+/// wins); its reads were answered from the snapshot.
+fn apply_txn(state: &mut BTreeMap<String, String>, txn: &TxnCommand) -> Reply {
+    let current = |key: &str| state.get(key).cloned().unwrap_or_default();
+    if let Some(snapshot) = &txn.snapshot {
+        if snapshot
+            .expect
+            .iter()
+            .any(|(key, held)| current(key) != *held)
+        {
+            return Reply::CasFailed;
+        }
+    }
+    let effects = execute(&txn.steps, current);
+    for (key, value) in effects.writes {
+        set(state, &key, value);
+    }
+    match &txn.snapshot {
+        Some(snapshot) => Reply::TxnDone(snapshot.reads.clone()),
+        None => Reply::TxnDone(effects.reads),
     }
 }
