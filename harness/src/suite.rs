@@ -95,7 +95,8 @@ pub struct ExecOptions {
 pub fn execute(loaded: &LoadedScenario, seed: u64, options: &ExecOptions) -> SeedRun {
     let plan = plan::expand(&loaded.scenario, &loaded.prepared.topology, seed);
     let record = sim::run(&plan, loaded.prepared.system.clone(), &options.run);
-    let mut verdicts = check::run_all(&loaded.scenario, &plan, &record);
+    let checked = check::run_all(&loaded.scenario, &plan, &record, &loaded.prepared.detection);
+    let mut verdicts = checked.verdicts;
     if options.check_determinism {
         let again = sim::run(&plan, loaded.prepared.system.clone(), &options.run);
         verdicts.push(match first_divergence(&record, &again) {
@@ -114,7 +115,8 @@ pub fn execute(loaded: &LoadedScenario, seed: u64, options: &ExecOptions) -> See
         &plan,
         &record,
         verdicts,
-    );
+    )
+    .with_recovery(checked.recovery);
     SeedRun {
         plan,
         record,

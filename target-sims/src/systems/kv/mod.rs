@@ -164,4 +164,14 @@ impl System for KvSystem {
         use harness::history::OpKind;
         vec![OpKind::Read, OpKind::Write, OpKind::Append, OpKind::Cas]
     }
+
+    /// A follower whose leader went quiet stands for election; a leader
+    /// that lost its quorum steps down.
+    fn detection_signals(&self) -> Vec<harness::detection::DetectionSignal> {
+        use harness::detection::DetectionSignal;
+        vec![
+            DetectionSignal::role("candidate"),
+            DetectionSignal::event("kv: stepped down: no quorum"),
+        ]
+    }
 }
