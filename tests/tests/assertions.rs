@@ -122,6 +122,7 @@ fn sweep(loaded: &LoadedScenario, threads: usize) -> SuiteResults {
         .collect(),
         not_run: 0,
         interrupted: false,
+        recovery: Default::default(),
         results: results.into(),
     }
 }

@@ -193,6 +193,7 @@ pub(super) fn run(
             .collect(),
         not_run,
         interrupted,
+        recovery: results.recovery().clone(),
         results,
     };
     let (summary, write_errors) = write_suite(&report_args.report_dir, &suite_results);

@@ -8,10 +8,13 @@
 //! Files are written atomically (a temporary file renamed into place), so a
 //! crash or a concurrent reader never sees half a report.
 
+pub mod histogram;
 pub mod history_files;
 pub mod html;
 pub mod junit;
 pub mod markdown;
+mod recovery_md;
+pub mod recovery_tally;
 mod seed_results;
 pub mod summary;
 pub mod text;
