@@ -41,12 +41,7 @@ pub fn fault_kinds(plan: &Plan, record: &RunRecord) -> Vec<String> {
 pub fn reached(record: &RunRecord) -> Vec<String> {
     let mut labels = BTreeSet::new();
     for event in record.trace.iter().filter(|e| e.kind == TraceKind::Log) {
-        let target = event.target.as_deref().unwrap_or("?");
-        let mut label = format!("{target}: {}", event.message);
-        if let Some((_, state)) = event.fields.iter().find(|(k, _)| k == "state") {
-            label.push_str(&format!(" [state={state}]"));
-        }
-        labels.insert(label);
+        labels.insert(event.label());
         if labels.len() >= MAX_LABELS_PER_SEED {
             break;
         }

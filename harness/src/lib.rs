@@ -62,6 +62,7 @@ pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod coverage;
+pub mod detection;
 pub mod disk;
 pub mod duration;
 pub mod fault;

@@ -53,6 +53,19 @@ pub struct TraceEvent {
     pub fields: Vec<(String, String)>,
 }
 
+impl TraceEvent {
+    /// How coverage and detection signals name a `tracing` event:
+    /// `target: message`, plus ` [state=…]` when it has a `state` field.
+    pub fn label(&self) -> String {
+        let target = self.target.as_deref().unwrap_or("?");
+        let mut label = format!("{target}: {}", self.message);
+        if let Some((_, state)) = self.fields.iter().find(|(k, _)| k == "state") {
+            label.push_str(&format!(" [state={state}]"));
+        }
+        label
+    }
+}
+
 /// How the simulation ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "end", rename_all = "kebab-case")]

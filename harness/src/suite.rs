@@ -14,6 +14,7 @@ use crate::check::{self, Status, Verdict};
 use crate::coverage as cov;
 use crate::plan::{self, Plan};
 use crate::record::{first_divergence, RunRecord};
+use crate::report::recovery_tally::SeedRecovery;
 use crate::report::{self, RunReport};
 use crate::scenario::{Prepared, Scenario};
 use crate::sim::{self, RunOptions};
@@ -95,7 +96,8 @@ pub struct ExecOptions {
 pub fn execute(loaded: &LoadedScenario, seed: u64, options: &ExecOptions) -> SeedRun {
     let plan = plan::expand(&loaded.scenario, &loaded.prepared.topology, seed);
     let record = sim::run(&plan, loaded.prepared.system.clone(), &options.run);
-    let mut verdicts = check::run_all(&loaded.scenario, &plan, &record);
+    let checked = check::run_all(&loaded.scenario, &plan, &record, &loaded.prepared.detection);
+    let mut verdicts = checked.verdicts;
     if options.check_determinism {
         let again = sim::run(&plan, loaded.prepared.system.clone(), &options.run);
         verdicts.push(match first_divergence(&record, &again) {
@@ -114,7 +116,8 @@ pub fn execute(loaded: &LoadedScenario, seed: u64, options: &ExecOptions) -> See
         &plan,
         &record,
         verdicts,
-    );
+    )
+    .with_recovery(checked.recovery);
     SeedRun {
         plan,
         record,
@@ -191,27 +194,30 @@ fn run_job(
             cov::fault_kinds(&run.plan, &run.record),
             cov::reached(&run.record),
             SeedAssertion::of_run(&run.record.assertions),
+            run.report.recovery.as_ref().map(SeedRecovery::of),
         )
     }));
-    let (status, problems, failed, trace_hash, fault_kinds, reached, assertions) = match outcome {
-        Ok(result) => result,
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "non-string panic".into());
-            (
-                Status::Fail,
-                vec![format!("harness: panicked: {message}")],
-                vec!["harness".to_string()],
-                String::new(),
-                Vec::new(),
-                Vec::new(),
-                Vec::new(),
-            )
-        }
-    };
+    let (status, problems, failed, trace_hash, fault_kinds, reached, assertions, recovery) =
+        match outcome {
+            Ok(result) => result,
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "non-string panic".into());
+                (
+                    Status::Fail,
+                    vec![format!("harness: panicked: {message}")],
+                    vec!["harness".to_string()],
+                    String::new(),
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
+                    None,
+                )
+            }
+        };
     SeedResult {
         scenario: name,
         seed,
@@ -223,6 +229,7 @@ fn run_job(
         fault_kinds,
         reached,
         assertions,
+        recovery,
     }
 }
 

@@ -10,6 +10,7 @@
 //! A user testing their own service implements these two traits and hands a
 //! [`Registry`] to [`crate::cli::main`].
 
+pub use crate::detection::DetectionSignal;
 use crate::history::{Op, OpKind, Outcome, Value};
 use crate::seed::Seed;
 use rand_chacha::ChaCha8Rng;
@@ -76,6 +77,16 @@ pub trait System: Send + Sync {
     /// mix: override it to get that check.
     fn op_kinds(&self) -> Vec<OpKind> {
         OpKind::ALL.to_vec()
+    }
+
+    /// The reactions that mean "noticed a fault" (a role taken, a
+    /// `tracing` event, an assertion; see [`crate::detection`]): a fault's
+    /// time to detect runs from its start to the first of them. None by
+    /// default, and then no fault of this system counts as detected; a
+    /// scenario may replace the list with
+    /// `[invariants.availability] detection_signals`.
+    fn detection_signals(&self) -> Vec<DetectionSignal> {
+        Vec::new()
     }
 }
 

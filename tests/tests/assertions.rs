@@ -123,6 +123,7 @@ fn sweep(loaded: &LoadedScenario, threads: usize) -> SuiteResults {
         not_run: 0,
         not_run_by_scenario: Default::default(),
         interrupted: false,
+        recovery: Default::default(),
         results: results.into(),
     }
 }

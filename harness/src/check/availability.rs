@@ -14,6 +14,7 @@
 //! no error (a definite negative answer such as a `cas` whose comparison
 //! failed). Timeouts, refused connections and unknown outcomes do not count.
 
+use super::recovery::{Judged, RecoveryReport};
 use super::Verdict;
 use crate::history::{Operation, Outcome, FINAL_READER_PROCESS};
 use crate::plan::Plan;
@@ -64,6 +65,7 @@ pub fn check(
     events: &[crate::history::Event],
     plan: &Plan,
     spec: &AvailabilitySpec,
+    per_fault: Option<(&RecoveryReport, &Judged)>,
 ) -> Verdict {
     let workload: Vec<&Operation> = ops
         .iter()
@@ -237,6 +239,17 @@ pub fn check(
             _ => {}
         }
     }
+    // The per-fault bounds (see `recovery::judge`).
+    let mut fault_evidence: Vec<usize> = Vec::new();
+    if let Some((report, judged)) = per_fault {
+        failures.extend(judged.failures.iter().cloned());
+        unknowns.extend(judged.unknowns.iter().cloned());
+        for &i in &judged.failed_faults {
+            if let Some(impact) = &report.faults[i].impact {
+                fault_evidence.extend([impact.invoke_index, impact.complete_index]);
+            }
+        }
+    }
     if let Some(max) = spec.max_p99_latency {
         if Duration::from_nanos(p99_all) > max {
             failures.push(format!(
@@ -265,16 +278,24 @@ pub fn check(
             Period::DuringFaults => plan.fault_active_at(at(o.invoke_ns)),
             Period::AfterHeal(cut) => at(o.invoke_ns) >= cut,
         };
-        let evidence = workload
+        // A fault that recovered too late shows its first failed
+        // operation first.
+        let mut evidence: Vec<crate::history::Event> = fault_evidence
             .iter()
-            .filter(|o| !succeeded(o) && in_period(o))
-            .take(MAX_EVIDENCE_OPS)
-            .flat_map(|o| {
-                std::iter::once(o.invoke_index)
-                    .chain(o.complete_index)
-                    .map(|i| events[i].clone())
-            })
+            .take(2 * MAX_EVIDENCE_OPS)
+            .filter_map(|&i| events.get(i).cloned())
             .collect();
+        evidence.extend(
+            workload
+                .iter()
+                .filter(|o| !succeeded(o) && in_period(o))
+                .take(MAX_EVIDENCE_OPS)
+                .flat_map(|o| {
+                    std::iter::once(o.invoke_index)
+                        .chain(o.complete_index)
+                        .map(|i| events[i].clone())
+                }),
+        );
         Verdict::fail("availability", failures.join("; "))
             .with_expected(expectations(spec))
             .with_evidence(evidence)
@@ -309,6 +330,14 @@ fn expectations(spec: &AvailabilitySpec) -> String {
     }
     if let Some(a) = spec.max_retry_amplification {
         parts.push(format!("at most {a} attempts per request"));
+    }
+    if let Some(b) = &spec.max_time_to_detect {
+        parts.push(format!("every fault detected within {b}"));
+    }
+    if let Some(b) = &spec.max_time_to_recover {
+        parts.push(format!(
+            "every fault recovered from within {b} of its start"
+        ));
     }
     parts.join(", ")
 }
@@ -381,7 +410,7 @@ mod tests {
             max_recovery_time: Some(Duration::from_secs(1)),
             ..Default::default()
         };
-        let v = check(&h.operations().unwrap(), &h.events, &plan, &spec);
+        let v = check(&h.operations().unwrap(), &h.events, &plan, &spec, None);
         assert_eq!(v.status, super::super::Status::Pass, "{v:?}");
         assert_eq!(v.details["ok_ratio_during_faults"], json!(0.0));
         assert_eq!(v.details["ok_ratio_after_heal"], json!(1.0));
@@ -398,7 +427,7 @@ mod tests {
             max_recovery_time: Some(Duration::from_secs(1)),
             ..Default::default()
         };
-        let v = check(&h.operations().unwrap(), &h.events, &plan, &spec);
+        let v = check(&h.operations().unwrap(), &h.events, &plan, &spec, None);
         assert_eq!(v.status, super::super::Status::Fail);
         assert!(v.summary.contains("after heal"), "{}", v.summary);
         assert!(v.summary.contains("recovery took 2.000s"), "{}", v.summary);

@@ -12,6 +12,7 @@ pub mod convergence;
 pub mod durability;
 pub mod jobs;
 pub mod linearizability;
+pub mod recovery;
 mod run;
 pub mod transactional;
 
@@ -143,10 +144,40 @@ pub fn overall(verdicts: &[Verdict]) -> Status {
     }
 }
 
+/// What the checkers made of one run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checked {
+    pub verdicts: Vec<Verdict>,
+    /// Each fault's time to detect, impact and recover, for scenarios with
+    /// `[invariants.availability]` (see [`recovery`]).
+    pub recovery: Option<recovery::RecoveryReport>,
+}
+
 /// Runs every invariant the scenario declares on a run's record. The first
 /// verdict is always `run`: whether the simulation completed and did the
-/// work its scenario asks for (see `run.rs`).
-pub fn run_all(scenario: &Scenario, plan: &Plan, record: &RunRecord) -> Vec<Verdict> {
+/// work its scenario asks for (see `run.rs`). `signals` are what counts as
+/// the system noticing a fault (the scenario's, or its target's).
+pub fn run_all(
+    scenario: &Scenario,
+    plan: &Plan,
+    record: &RunRecord,
+    signals: &[crate::detection::DetectionSignal],
+) -> Checked {
+    let mut measured = None;
+    let verdicts = run_verdicts(scenario, plan, record, signals, &mut measured);
+    Checked {
+        verdicts,
+        recovery: measured,
+    }
+}
+
+fn run_verdicts(
+    scenario: &Scenario,
+    plan: &Plan,
+    record: &RunRecord,
+    signals: &[crate::detection::DetectionSignal],
+    measured: &mut Option<recovery::RecoveryReport>,
+) -> Vec<Verdict> {
     let mut verdicts = vec![run::check(plan, record)];
     // The target's own assertions are judged in every run that reached
     // any, whatever the scenario declares.
@@ -163,12 +194,21 @@ pub fn run_all(scenario: &Scenario, plan: &Plan, record: &RunRecord) -> Vec<Verd
     };
     let invariants = &scenario.invariants;
     if let Some(spec) = &invariants.availability {
+        let report = recovery::measure(&ops, plan, record, spec, signals);
+        let judged = recovery::judge(
+            &report,
+            spec,
+            plan.duration.as_nanos() as u64,
+            record.elapsed.as_nanos() as u64,
+        );
         verdicts.push(availability::check(
             &ops,
             &record.history.events,
             plan,
             spec,
+            Some((&report, &judged)),
         ));
+        *measured = Some(report);
     }
     if let Some(spec) = &invariants.linearizable {
         verdicts.push(check_linearizable(&record.history, spec));

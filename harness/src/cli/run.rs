@@ -195,6 +195,7 @@ pub(super) fn run(
         not_run,
         not_run_by_scenario,
         interrupted,
+        recovery: results.recovery().clone(),
         results,
     };
     let (summary, write_errors) = write_suite(&report_args.report_dir, &suite_results);

@@ -155,6 +155,10 @@ pub fn render(report: &RunReport, record: &RunRecord) -> String {
         }
     }
 
+    if let Some(recovery) = &report.recovery {
+        super::recovery_md::run_table(&mut out, recovery);
+    }
+
     if !report.assertions.is_empty() {
         out.push_str("\n### Assertions\n\n");
         out.push_str("| assertion | kind | hits | passes | failures | evidence |\n");
@@ -250,6 +254,7 @@ pub fn render_suite(summary: &SuiteSummary) -> String {
             let _ = writeln!(out, "- {}", inline(f));
         }
     }
+    super::recovery_md::suite_table(&mut out, &summary.recovery);
     suite_assertions(&mut out, summary);
     if !summary.failures.is_empty() {
         out.push_str("\n### Seeds that did not pass\n\n");
@@ -484,6 +489,7 @@ mod tests {
                 fault_kinds: Vec::new(),
                 reached: Vec::new(),
                 assertions: Vec::new(),
+                recovery: None,
             },
             SeedResult {
                 scenario: "s".into(),
@@ -496,6 +502,7 @@ mod tests {
                 fault_kinds: Vec::new(),
                 reached: Vec::new(),
                 assertions: Vec::new(),
+                recovery: None,
             },
         ];
         let md = render_suite(&SuiteSummary::from_results(

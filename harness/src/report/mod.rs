@@ -8,10 +8,13 @@
 //! Files are written atomically (a temporary file renamed into place), so a
 //! crash or a concurrent reader never sees half a report.
 
+pub mod histogram;
 pub mod history_files;
 pub mod html;
 pub mod junit;
 pub mod markdown;
+mod recovery_md;
+pub mod recovery_tally;
 mod seed_results;
 pub mod summary;
 pub mod text;
@@ -21,6 +24,7 @@ pub use history_files::{write_history, HistoryExport, HISTORY_EDN, HISTORY_JSONL
 pub use seed_results::SeedResults;
 
 use crate::assertions::AssertionRecord;
+use crate::check::recovery::RecoveryReport;
 use crate::check::{Status, Verdict};
 use crate::fault::FaultHit;
 use crate::history::{History, OpKind, Outcome};
@@ -108,6 +112,10 @@ pub struct RunReport {
     /// Every assertion the run reached, sorted by message then kind.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assertions: Vec<AssertionRecord>,
+    /// Each fault's time to detect, impact and recover (scenarios with
+    /// `[invariants.availability]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<RecoveryReport>,
     pub trace_hash: String,
 }
 
@@ -144,8 +152,15 @@ impl RunReport {
             history: HistoryStats::of(&record.history),
             verdicts,
             assertions: record.assertions.clone(),
+            recovery: None,
             trace_hash: record.trace_hash.clone(),
         }
+    }
+
+    /// The report with its per-fault recovery measures.
+    pub fn with_recovery(mut self, recovery: Option<RecoveryReport>) -> RunReport {
+        self.recovery = recovery;
+        self
     }
 
     pub fn to_json(&self) -> String {

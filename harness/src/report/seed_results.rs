@@ -10,9 +10,12 @@
 //! [`SeedResults`] keeps each of those once and a seed as a fixed-size
 //! record of indices, about 40 bytes; a result that does not fit that shape
 //! (problems to report, an unusual hash) is kept whole. Nothing is lost:
-//! [`SeedResults::iter`] gives back exactly the results pushed, and the
-//! JSON form is that of a list of them.
+//! [`SeedResults::iter`] gives back exactly the results pushed (but for
+//! their recovery measures, which are folded into per-scenario tallies of
+//! fixed size, [`SeedResults::recovery`]), and the JSON form is that of a
+//! list of them.
 
+use super::recovery_tally::{RecoveryTallies, SeedRecovery};
 use crate::assertions::sweep::{Margin, SeedAssertion};
 use crate::assertions::AssertKind;
 use crate::check::Status;
@@ -44,6 +47,11 @@ pub struct SeedResult {
     /// [`crate::assertions`]), sorted by message then kind.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assertions: Vec<SeedAssertion>,
+    /// The seed's per-fault recovery measures, on their way to the sweep's
+    /// tallies: [`SeedResults::push`] folds them into
+    /// [`SeedResults::recovery`] and keeps no copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<SeedRecovery>,
 }
 
 /// Seed results in push order (see the module docs).
@@ -59,6 +67,8 @@ pub struct SeedResults {
     replays: Interner<(u32, u32)>,
     /// Every compact record's assertions, one run after another.
     assertions: Vec<CompactAssertion>,
+    /// The recovery measures of every seed pushed, folded per scenario.
+    recovery: RecoveryTallies,
 }
 
 /// A [`SeedAssertion`] with its message interned.
@@ -148,7 +158,11 @@ impl SeedResults {
         self.records.is_empty()
     }
 
-    pub fn push(&mut self, result: SeedResult) {
+    pub fn push(&mut self, mut result: SeedResult) {
+        // Folded, not kept: a sweep's memory must not grow with its faults.
+        if let Some(recovery) = result.recovery.take() {
+            self.recovery.add(&result.scenario, &recovery);
+        }
         let scenario = self.string(&result.scenario);
         let seed = result.seed;
         let stored = match self.compact(&result) {
@@ -182,6 +196,8 @@ impl SeedResults {
             fault_kinds: _,
             reached: _,
             assertions,
+            // Taken by `push` before this.
+            recovery: _,
         } = result;
         if !problems.is_empty() || !failed.is_empty() {
             return None;
@@ -279,9 +295,15 @@ impl SeedResults {
                             extreme: a.extreme,
                         })
                         .collect(),
+                    recovery: None,
                 }
             }
         }
+    }
+
+    /// The recovery tallies of every seed pushed, per scenario.
+    pub fn recovery(&self) -> &RecoveryTallies {
+        &self.recovery
     }
 
     /// The results, in their current order, each rebuilt whole.
@@ -350,6 +372,7 @@ mod tests {
                     }),
                 })
                 .collect(),
+            recovery: None,
         }
     }
 

@@ -4,6 +4,7 @@
 //! Plain data, computed from results alone, so a merged report is the
 //! report a single machine would have written.
 
+use super::recovery_tally::{RecoveryTallies, ScenarioRecoverySummary};
 pub use super::seed_results::{SeedResult, SeedResults};
 use crate::assertions::sweep::{satisfied_seeds, AssertionTally, Tallies};
 use crate::check::Status;
@@ -31,6 +32,10 @@ pub struct SuiteResults {
     /// what ran is reported, and the suite is not green.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// Every seed's recovery measures, folded per scenario and fault kind
+    /// (the seeds in `results` no longer carry them).
+    #[serde(default, skip_serializing_if = "RecoveryTallies::is_empty")]
+    pub recovery: RecoveryTallies,
     pub results: SeedResults,
 }
 
@@ -47,6 +52,10 @@ impl SuiteResults {
         let mut not_run_by_scenario: BTreeMap<String, u64> = BTreeMap::new();
         let mut conflicts = Vec::new();
         let mut interrupted = false;
+        let mut recovery = RecoveryTallies::default();
+        // Scenarios with a seed in two parts: their tallies would count it
+        // twice.
+        let mut overlap: Vec<String> = Vec::new();
         for part in parts {
             if part.harness_version != super::HARNESS_VERSION {
                 return Err(format!(
@@ -61,6 +70,7 @@ impl SuiteResults {
                 *not_run_by_scenario.entry(scenario).or_default() += n;
             }
             interrupted |= part.interrupted;
+            recovery.merge(&part.recovery);
             for r in part.results.iter() {
                 match results.get(&(r.scenario.clone(), r.seed)) {
                     Some(seen) if seen.status != r.status || seen.trace_hash != r.trace_hash => {
@@ -74,7 +84,11 @@ impl SuiteResults {
                             r.trace_hash
                         ));
                     }
-                    Some(_) => {}
+                    Some(_) => {
+                        if !overlap.contains(&r.scenario) {
+                            overlap.push(r.scenario.clone());
+                        }
+                    }
                     None => {
                         results.insert((r.scenario.clone(), r.seed), r);
                     }
@@ -88,12 +102,18 @@ impl SuiteResults {
                 conflicts.join("; ")
             ));
         }
+        if let Some(name) = overlap.iter().find(|n| recovery.0.contains_key(*n)) {
+            return Err(format!(
+                "two folders hold the same seeds of {name}: its recovery tallies would count them twice; merge disjoint shards (run --shard K/N)"
+            ));
+        }
         Ok(SuiteResults {
             harness_version: super::HARNESS_VERSION.to_string(),
             requirements,
             not_run,
             not_run_by_scenario,
             interrupted,
+            recovery,
             results: results.into_values().collect::<Vec<_>>().into(),
         })
     }
@@ -103,6 +123,7 @@ impl SuiteResults {
             SuiteSummary::from_results(self.results.iter(), &self.requirements, self.not_run);
         summary.interrupted = self.interrupted;
         summary.not_run_by_scenario = self.not_run_by_scenario.clone();
+        summary.recovery = self.recovery.summaries();
         summary
     }
 }
@@ -146,6 +167,10 @@ pub struct SuiteSummary {
     /// each (`scenario: sometimes "message" …`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub never_satisfied: Vec<String>,
+    /// Per scenario and fault kind: times to detect and recover,
+    /// availability, the reliability curve (see [`super::recovery_tally`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub recovery: BTreeMap<String, ScenarioRecoverySummary>,
 }
 
 impl SuiteSummary {
@@ -240,6 +265,7 @@ impl SuiteSummary {
             coverage_failures,
             assertions,
             never_satisfied,
+            recovery: BTreeMap::new(),
         }
     }
 

@@ -116,6 +116,20 @@ pub struct AvailabilitySpec {
     /// Attempts per logical request, when the target reports attempts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_retry_amplification: Option<f64>,
+    /// Replaces the target's detection signals (see
+    /// [`crate::detection`]): `event:TEXT`, `role:NAME`, `assertion:MESSAGE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection_signals: Option<Vec<crate::detection::DetectionSignal>>,
+    /// Longest a fault may go from its start to the first detection
+    /// signal, for every fault or per fault kind; a fault never detected
+    /// fails it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_time_to_detect: Option<super::FaultBound>,
+    /// Longest a fault may go from its start to the first
+    /// `recovery_window` back at the after-heal ratio (see
+    /// [`crate::check::recovery`]), for every fault or per kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_time_to_recover: Option<super::FaultBound>,
 }
 
 fn default_recovery_window() -> Duration {
@@ -134,6 +148,9 @@ impl Default for AvailabilitySpec {
             degraded_counts_as_ok: false,
             max_p99_latency: None,
             max_retry_amplification: None,
+            detection_signals: None,
+            max_time_to_detect: None,
+            max_time_to_recover: None,
         }
     }
 }

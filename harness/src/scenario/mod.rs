@@ -16,6 +16,7 @@
 mod builder;
 mod diagnose;
 mod error;
+mod fault_bound;
 mod faults;
 mod invariants;
 mod overrides;
@@ -29,6 +30,7 @@ mod workload;
 
 pub use builder::ScenarioBuilder;
 pub use error::ScenarioError;
+pub use fault_bound::FaultBound;
 pub use faults::{
     FaultEventSpec, FaultsSpec, HostSet, MAX_CLOCK_DRIFT_RATE, MAX_CLOCK_OFFSET, MAX_DISK_LATENCY,
     MAX_SPREAD, MIN_CLOCK_DRIFT_RATE,

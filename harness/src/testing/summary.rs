@@ -181,6 +181,7 @@ mod tests {
             fault_kinds: Vec::new(),
             reached: Vec::new(),
             assertions: Vec::new(),
+            recovery: None,
         }
     }
 

@@ -44,6 +44,8 @@ const FLOORS: &[(&str, u32)] = &[
     ("target", 4),
     // The handles a target's host software gets.
     ("disk", 3),
+    // What a target names as noticing a fault, matched against records.
+    ("detection", 3),
     ("clock", 3),
     // The disk and clock faults in force, which those handles consult.
     ("host_faults", 2),

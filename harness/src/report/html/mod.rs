@@ -23,6 +23,7 @@
 
 mod bands;
 mod latency;
+mod markers;
 mod scale;
 mod style;
 mod tables;
@@ -130,6 +131,7 @@ pub fn render(report: &RunReport, record: &RunRecord) -> String {
             ops,
             &record.trace,
             report.plan.workload.clients,
+            report.recovery.as_ref(),
         ),
         Err(err) => {
             let _ = writeln!(

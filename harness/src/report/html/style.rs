@@ -28,7 +28,7 @@ svg text{font-size:11px;fill:#39424c}
 svg .axis-title{fill:var(--muted)}svg .band-label{fill:#fff;font-weight:600}
 svg .grid{stroke:#e3e7eb;stroke-width:1}svg .axis{stroke:#8a949e;stroke-width:1}
 svg .stripe{fill:#f6f8fa}svg .open{fill-opacity:.4}
-svg .not-run{fill:#1d232a;fill-opacity:.06}svg .run-end{stroke:#1d232a;stroke-width:1.5;stroke-dasharray:4 3}svg .run-end-label{fill:#1d232a}
+svg .mark-detect line{stroke:#d68910}svg .mark-impact line{stroke:#c0392b}svg .mark-recover line{stroke:#1e8449}svg g[class^=mark] line{stroke-width:1.2;stroke-dasharray:2 2}svg g[class^=mark] text{font-size:10px;fill:#1d232a}svg .not-run{fill:#1d232a;fill-opacity:.06}svg .run-end{stroke:#1d232a;stroke-width:1.5;stroke-dasharray:4 3}svg .run-end-label{fill:#1d232a}
 svg .ok{fill:var(--ok)}svg .fail{fill:var(--fail)}svg .info{fill:var(--info)}
 svg circle{fill-opacity:.75}
 svg .t-fault{fill:#1d232a}svg .t-host{fill:#6741d9}svg .t-log{fill:#adb5bd}svg .t-panic{fill:var(--fail)}

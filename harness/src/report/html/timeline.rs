@@ -25,6 +25,7 @@ pub(super) fn timeline(
     ops: &[Operation],
     trace: &[TraceEvent],
     clients: u32,
+    recovery: Option<&crate::check::recovery::RecoveryReport>,
 ) {
     let client_rows = (clients as usize).clamp(1, MAX_CLIENT_ROWS);
     let has_final = ops.iter().any(|o| o.process >= FINAL_READER_PROCESS);
@@ -76,6 +77,9 @@ pub(super) fn timeline(
         );
     }
     bands(out, scale, windows, 0.0, bottom);
+    if let Some(recovery) = recovery {
+        super::markers::recovery_markers(out, scale, recovery, trace_top, bottom);
+    }
     after_run_end(out, scale, trace_top, bottom);
     for (w, lane) in windows.iter().zip(&lanes) {
         let (x, width) = band_extent(scale, w);

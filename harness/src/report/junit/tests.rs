@@ -14,6 +14,7 @@ fn result(scenario: &str, seed: u64, status: Status, problems: &[&str]) -> SeedR
         fault_kinds: Vec::new(),
         reached: Vec::new(),
         assertions: Vec::new(),
+        recovery: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! must be in range, faults that must fit the topology and the duration.
 //! The faults' checks, the longest, are in `faults.rs`.
 
+mod detection;
 mod faults;
 mod times;
 
@@ -74,6 +75,9 @@ impl Topology {
 pub struct Prepared {
     pub system: Arc<dyn System>,
     pub topology: Topology,
+    /// What counts as the system noticing a fault: the scenario's
+    /// `[invariants.availability] detection_signals`, or else the target's.
+    pub detection: Vec<crate::detection::DetectionSignal>,
 }
 
 /// Checks a scenario's meaning against the registry and returns the
@@ -138,6 +142,7 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
     validate_op_kinds(&scenario.workload, &scenario.target.system, &*system)?;
     faults::validate_faults(scenario, &topology, &system.roles())?;
     validate_invariants(&scenario.invariants, &scenario.workload)?;
+    let detection = detection::resolve(scenario.invariants.availability.as_ref(), &*system)?;
     for (i, req) in scenario.coverage.iter().enumerate() {
         let key = format!("coverage[{i}]");
         let given = [
@@ -191,7 +196,11 @@ pub fn validate(scenario: &Scenario, registry: &Registry) -> Result<Prepared, Sc
             "needs the effect ledger read after the run: set workload.final_read = true",
         ));
     }
-    Ok(Prepared { system, topology })
+    Ok(Prepared {
+        system,
+        topology,
+        detection,
+    })
 }
 
 fn validate_simulation(sim: &SimulationSpec) -> Result<(), ScenarioError> {

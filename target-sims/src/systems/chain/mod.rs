@@ -182,4 +182,19 @@ impl System for ChainSystem {
         use harness::history::OpKind;
         vec![OpKind::Read, OpKind::Write, OpKind::Cas]
     }
+
+    /// The gateway notices a backend through its breaker opening, its
+    /// failure detector suspecting the peer, or its connection dropping,
+    /// stalling or failing; a backend notices its own overload.
+    fn detection_signals(&self) -> Vec<harness::detection::DetectionSignal> {
+        use harness::detection::DetectionSignal;
+        vec![
+            DetectionSignal::event("breaker state changed [state=open]"),
+            DetectionSignal::event("peer suspected"),
+            DetectionSignal::event("connection to backend lost"),
+            DetectionSignal::event("connection to backend stalled"),
+            DetectionSignal::event("cannot connect to backend"),
+            DetectionSignal::event("backend overloaded"),
+        ]
+    }
 }

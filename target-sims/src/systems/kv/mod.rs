@@ -193,4 +193,14 @@ impl System for KvSystem {
             OpKind::Txn,
         ]
     }
+
+    /// A follower whose leader went quiet stands for election; a leader
+    /// that lost its quorum steps down.
+    fn detection_signals(&self) -> Vec<harness::detection::DetectionSignal> {
+        use harness::detection::DetectionSignal;
+        vec![
+            DetectionSignal::role("candidate"),
+            DetectionSignal::event("kv: stepped down: no quorum"),
+        ]
+    }
 }

@@ -144,4 +144,14 @@ impl System for QueueSystem {
         use harness::history::OpKind;
         vec![OpKind::Enqueue, OpKind::Read]
     }
+
+    /// The server notices a worker gone when its lease expires, and comes
+    /// back from its own crash by replaying its log.
+    fn detection_signals(&self) -> Vec<harness::detection::DetectionSignal> {
+        use harness::detection::DetectionSignal;
+        vec![
+            DetectionSignal::event("lease expired"),
+            DetectionSignal::event("queue: queue recovered"),
+        ]
+    }
 }
