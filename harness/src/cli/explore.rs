@@ -78,7 +78,13 @@ pub(super) fn explore(
         );
     });
     let files = match &exploration.finding {
-        Some(finding) => Some(write_finding(registry, &exploration, finding, &dir, args.shrink_runs)?),
+        Some(finding) => Some(write_finding(
+            registry,
+            &exploration,
+            finding,
+            &dir,
+            args.shrink_runs,
+        )?),
         None => None,
     };
     let json = explore::write(&dir, &exploration, files.as_ref())?;
@@ -99,7 +105,12 @@ pub(super) fn explore(
     }
     match (&exploration.finding, &files) {
         (Some(f), Some(files)) => {
-            println!("FAILED at run {} (seed {}): {}", f.run, f.seed, f.details.join("; "));
+            println!(
+                "FAILED at run {} (seed {}): {}",
+                f.run,
+                f.seed,
+                f.details.join("; ")
+            );
             println!("  scenario: {}", files.scenario);
             println!("  replay:   {}", with_program(&files.replay));
             if let (Some(s), Some(r)) = (&files.shrunk, &files.shrunk_replay) {

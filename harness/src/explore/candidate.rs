@@ -55,7 +55,11 @@ impl Candidate {
 
     /// The candidate ready to run, or why its events are not a valid
     /// scenario.
-    pub fn load(&self, base: &LoadedScenario, registry: &Registry) -> Result<LoadedScenario, String> {
+    pub fn load(
+        &self,
+        base: &LoadedScenario,
+        registry: &Registry,
+    ) -> Result<LoadedScenario, String> {
         if self.faults == Faults::Scenario {
             return Ok(base.clone());
         }

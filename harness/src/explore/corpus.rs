@@ -138,7 +138,15 @@ mod tests {
     fn entries_that_find_more_are_picked_more_often() {
         let mut corpus = Corpus::new(10);
         for i in 0..2 {
-            corpus.add(i + 1, None, "seed", i as u64, Vec::new(), Duration::ZERO, &[]);
+            corpus.add(
+                i + 1,
+                None,
+                "seed",
+                i as u64,
+                Vec::new(),
+                Duration::ZERO,
+                &[],
+            );
         }
         for _ in 0..4 {
             corpus.reward(1, true);
@@ -146,7 +154,10 @@ mod tests {
         corpus.reward(0, false);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let ones = (0..1000).filter(|_| corpus.pick(&mut rng) == 1).count();
-        assert!(ones > 800, "entry 1 has 40 of 47 energy, picked {ones} of 1000");
+        assert!(
+            ones > 800,
+            "entry 1 has 40 of 47 energy, picked {ones} of 1000"
+        );
         assert_eq!(corpus.entries[1].children_new, 4);
         assert_eq!(corpus.entries[0].energy, START_ENERGY - 1);
     }

@@ -131,6 +131,9 @@ pub struct Problem {
 #[derive(Clone, Debug, Serialize)]
 pub struct Exploration {
     pub scenario: String,
+    /// The `--set` overrides the scenario was explored with.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<String>,
     pub explore_seed: u64,
     pub max_runs: usize,
     pub batch: usize,
@@ -171,6 +174,7 @@ pub fn explore(
     let batch = options.batch.max(1);
     let mut out = Exploration {
         scenario: base.scenario.name.clone(),
+        overrides: base.overrides.clone(),
         explore_seed: options.explore_seed,
         max_runs: options.max_runs,
         batch,
@@ -311,12 +315,7 @@ fn draw(
     for _ in 0..MUTATION_TRIES {
         let parent = corpus.pick(rng);
         let other = corpus.pick(rng);
-        let m = mutate::mutate(
-            &corpus.entries[parent],
-            &corpus.entries[other],
-            space,
-            rng,
-        );
+        let m = mutate::mutate(&corpus.entries[parent], &corpus.entries[other], space, rng);
         let candidate = Candidate {
             seed: m.seed,
             faults: Faults::Explicit {

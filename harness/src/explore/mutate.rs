@@ -171,7 +171,8 @@ fn edit(m: &mut Mutant, other: &Entry, space: &Space, rng: &mut ChaCha8Rng) -> &
         7 => {
             let cut = random_time(space, rng);
             m.events.retain(|e| e.at() < cut);
-            m.events.extend(other.events.iter().filter(|e| e.at() >= cut).cloned());
+            m.events
+                .extend(other.events.iter().filter(|e| e.at() >= cut).cloned());
             m.events.truncate(MAX_EVENTS);
             "splice"
         }

@@ -47,9 +47,14 @@ pub fn finding_file(
 ) -> Result<String, String> {
     let body = toml::to_string(&finding.scenario).map_err(|e| format!("cannot write TOML: {e}"))?;
     Ok(format!(
-        "# Found by `chaos explore {scenario} --explore-seed {explore}` at run {run}: it fails {failed}.\n\
+        "# Found by `chaos explore {scenario}{sets} --explore-seed {explore}` at run {run}: it fails {failed}.\n\
          # Replay: {replay}\n\n{body}",
         scenario = exploration.scenario,
+        sets = exploration
+            .overrides
+            .iter()
+            .map(|o| format!(" --set {}", shell_word(o)))
+            .collect::<String>(),
         explore = exploration.explore_seed,
         run = finding.run,
         failed = finding.failed.join(", "),
@@ -110,7 +115,11 @@ fn outcome(e: &Exploration) -> String {
 
 pub fn to_markdown(e: &Exploration, files: Option<&FindingFiles>, dir: &Path) -> String {
     let mut md = String::new();
-    let _ = writeln!(md, "# explore {} (explore seed {})\n", e.scenario, e.explore_seed);
+    let _ = writeln!(
+        md,
+        "# explore {} (explore seed {})\n",
+        e.scenario, e.explore_seed
+    );
     let _ = writeln!(md, "**{}**\n", outcome(e));
     let _ = writeln!(
         md,
@@ -138,7 +147,11 @@ pub fn to_markdown(e: &Exploration, files: Option<&FindingFiles>, dir: &Path) ->
             let _ = writeln!(md, "- {d}");
         }
         if let Some(files) = files {
-            let _ = writeln!(md, "\nScenario file: `{}`  \nReplay: `{}`", files.scenario, files.replay);
+            let _ = writeln!(
+                md,
+                "\nScenario file: `{}`  \nReplay: `{}`",
+                files.scenario, files.replay
+            );
             if let (Some(s), Some(r)) = (&files.shrunk, &files.shrunk_replay) {
                 let _ = writeln!(md, "\nShrunk: `{s}`  \nReplay: `{r}`");
             }
@@ -149,14 +162,20 @@ pub fn to_markdown(e: &Exploration, files: Option<&FindingFiles>, dir: &Path) ->
         md.push('\n');
     }
     problems(&mut md, e, dir);
-    let _ = writeln!(md, "## Coverage over runs\n\n| runs | features | corpus |\n|---:|---:|---:|");
+    let _ = writeln!(
+        md,
+        "## Coverage over runs\n\n| runs | features | corpus |\n|---:|---:|---:|"
+    );
     let step = e.growth.len().div_ceil(GROWTH_ROWS).max(1);
     for (i, g) in e.growth.iter().enumerate() {
         if i % step == 0 || i + 1 == e.growth.len() {
             let _ = writeln!(md, "| {} | {} | {} |", g.runs, g.features, g.corpus);
         }
     }
-    let _ = writeln!(md, "\n## Features by kind\n\n| kind | features |\n|---|---:|");
+    let _ = writeln!(
+        md,
+        "\n## Features by kind\n\n| kind | features |\n|---|---:|"
+    );
     for (kind, n) in by_kind(e) {
         let _ = writeln!(md, "| {kind} | {n} |");
     }
@@ -196,7 +215,15 @@ fn problems(md: &mut String, e: &Exploration, dir: &Path) {
         e.problems.len()
     );
     for p in &e.problems {
-        let _ = writeln!(md, "- run {} (seed {}, {}, {:?}): {}", p.run, p.seed, p.mutation, p.verdict, p.details.join("; "));
+        let _ = writeln!(
+            md,
+            "- run {} (seed {}, {}, {:?}): {}",
+            p.run,
+            p.seed,
+            p.mutation,
+            p.verdict,
+            p.details.join("; ")
+        );
         let file = dir.join(problem_name(p)).display().to_string();
         let _ = writeln!(md, "  replay: `{}`", replay(&file, p.seed));
     }
