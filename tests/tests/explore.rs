@@ -187,3 +187,45 @@ fn bad_explore_flags_are_usage_errors() {
         );
     }
 }
+
+#[test]
+fn mutated_corpus_entries_keep_their_faults_inside_the_fault_window() {
+    use harness::explore::{explore, Options};
+    use harness::suite::LoadedScenario;
+    let registry = target_sims::registry();
+    // kv-swarm: its runs differ enough that mutations keep finding more.
+    let file = repo_root().join("scenarios/kv-swarm.toml");
+    let loaded = LoadedScenario::from_file(&file, &[], &registry).unwrap();
+    let random = loaded.scenario.faults.random.clone().unwrap();
+    let horizon = loaded.scenario.simulation.duration - random.recovery;
+    let options = Options {
+        explore_seed: 3,
+        max_runs: 24,
+        threads: 2,
+        ..Options::default()
+    };
+    let mut generations = 0;
+    let e = explore(&loaded, &registry, &options, |p| {
+        generations += 1;
+        assert_eq!(p.runs, generations * 8);
+    });
+    assert_eq!(e.runs, 24);
+    let mutated: Vec<_> = e.corpus.iter().filter(|c| c.parent.is_some()).collect();
+    assert!(!mutated.is_empty(), "some mutation reached new coverage");
+    for entry in &mutated {
+        for event in &entry.events {
+            let end = event.at() + event.duration().unwrap_or_default();
+            assert!(
+                event.at() >= random.start && end <= horizon,
+                "entry {} ({}): {event:?} outside {:?}..{horizon:?}",
+                entry.id,
+                entry.mutation,
+                random.start
+            );
+        }
+    }
+    // Coverage only grows, one point per generation.
+    let features: Vec<usize> = e.growth.iter().map(|g| g.features).collect();
+    assert!(features.windows(2).all(|w| w[0] <= w[1]), "{features:?}");
+    assert_eq!(features.last(), Some(&e.coverage.len()));
+}
