@@ -15,6 +15,8 @@
 //! (environment): `EXPLORE_BENCH_CAP` (runs per side and bug, default
 //! 200), `EXPLORE_BENCH_SEEDS` (explore seeds 1..=K, default 3),
 //! `EXPLORE_BENCH_TARGETS` (comma-separated targets, default all),
+//! `EXPLORE_BENCH_ROWS` (comma-separated `BUG` or `BUG@SCENARIO`, default
+//! all),
 //! `EXPLORE_BENCH_COVERAGE_SWARM` / `EXPLORE_BENCH_COVERAGE_EXPLORE`
 //! (default 1000 / 200; 0 skips part 2), `EXPLORE_BENCH_JOBS` (default
 //! every core). Wall time is printed to stderr only.
@@ -103,6 +105,9 @@ fn main() {
     let only: Vec<String> = std::env::var("EXPLORE_BENCH_TARGETS")
         .map(|v| v.split(',').map(str::to_string).collect())
         .unwrap_or_default();
+    let rows: Vec<String> = std::env::var("EXPLORE_BENCH_ROWS")
+        .map(|v| v.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("the bundled scenarios folder")
@@ -129,6 +134,10 @@ fn main() {
                     continue;
                 };
                 if loaded.scenario.target.system != target.name() {
+                    continue;
+                }
+                let row = format!("{}@{}", bug.name, loaded.scenario.name);
+                if !rows.is_empty() && !rows.iter().any(|r| *r == row || r == bug.name) {
                     continue;
                 }
                 let clock = Instant::now();
