@@ -14,7 +14,7 @@
 //! calls with its registry of targets.
 //!
 //! The modules form floors, and an import only ever points down a floor
-//! (`harness/tests/layers/` checks it): `cli`; `shrink`, `gate`; `suite`;
+//! (`harness/tests/layers/` checks it): `cli`; `shrink`, `gate`, `explore`; `suite`;
 //! `report`; `coverage`; `check`; `sim`; `plan`; `scenario`; `target`; the
 //! handles targets get, [`disk`] and [`clock`]; the fault state they consult,
 //! [`host_faults`], and [`record`]; then the plain data every floor shares:
@@ -65,6 +65,7 @@ pub mod coverage;
 pub mod detection;
 pub mod disk;
 pub mod duration;
+pub mod explore;
 pub mod fault;
 pub mod gate;
 pub mod history;

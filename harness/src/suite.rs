@@ -277,7 +277,8 @@ pub struct StopWhen<'a> {
 }
 
 impl StopWhen<'_> {
-    fn reached(&self) -> bool {
+    /// Whether no new job may start now.
+    pub fn reached(&self) -> bool {
         self.interrupted.is_some_and(|f| f.load(Ordering::SeqCst))
             || self
                 .deadline

@@ -74,6 +74,39 @@ pub(super) enum Command {
         #[command(flatten)]
         format: FormatArg,
     },
+    /// Search one scenario's fault plans and workload seeds for a failure,
+    /// guided by coverage: keep the runs that reached something new, mutate
+    /// them, stop at the first failure (written out and shrunk) or the
+    /// budget. Reports go to REPORT_DIR/explore/<scenario>/.
+    Explore {
+        /// Scenario file or name.
+        scenario: String,
+        /// Most runs (default 500; with only --time-budget, 1000000).
+        #[arg(long)]
+        runs: Option<usize>,
+        /// Start no new generation after this much wall-clock time (e.g.
+        /// "10m"); the report then depends on how far it got.
+        #[arg(long, value_parser = crate::duration::parse_duration, value_name = "DURATION")]
+        time_budget: Option<std::time::Duration>,
+        /// Seeds the search: the same explore seed gives the same corpus,
+        /// findings and report, whatever --jobs.
+        #[arg(long, default_value_t = 0)]
+        explore_seed: u64,
+        /// Worker threads (default: every core).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Candidates per generation.
+        #[arg(long, default_value_t = crate::explore::DEFAULT_BATCH)]
+        batch: usize,
+        /// Most corpus entries.
+        #[arg(long, default_value_t = crate::explore::DEFAULT_MAX_CORPUS)]
+        max_corpus: usize,
+        /// Most candidate runs when shrinking a finding (0: do not shrink).
+        #[arg(long, default_value_t = crate::shrink::DEFAULT_MAX_RUNS)]
+        shrink_runs: usize,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
     /// Check histories (Jepsen log or EDN format) for linearizability, or
     /// transactional histories for a consistency model.
     CheckHistory {

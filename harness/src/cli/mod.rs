@@ -6,13 +6,15 @@
 //! invariant failed (or could not be decided), 2 bad input or usage, 130
 //! a `run` stopped by Ctrl-C (`interrupt.rs`).
 //!
-//! `args.rs` declares the commands and their flags; `run.rs` runs sweeps
+//! `args.rs` declares the commands and their flags; `explore.rs` runs a
+//! coverage-guided search and shrinks its finding; `run.rs` runs sweeps
 //! and merges shards; `seed.rs` replays and shrinks one seed; `tools.rs`
 //! lists, validates, checks histories and runs the planted-bug gate;
 //! `new.rs` writes a starter scenario. This file dispatches and finds
 //! scenario files.
 
 mod args;
+mod explore;
 mod interrupt;
 mod new;
 mod output;
@@ -102,6 +104,30 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             },
             &report,
             format.json(),
+        ),
+        Command::Explore {
+            scenario,
+            runs,
+            time_budget,
+            explore_seed,
+            jobs,
+            batch,
+            max_corpus,
+            shrink_runs,
+            report,
+        } => explore::explore(
+            registry,
+            &scenario,
+            &explore::ExploreArgs {
+                runs,
+                time_budget,
+                explore_seed,
+                jobs,
+                batch,
+                max_corpus,
+                shrink_runs,
+            },
+            &report,
         ),
         Command::Merge { dirs, report_dir } => run::merge(&dirs, &report_dir),
         Command::Bugs {

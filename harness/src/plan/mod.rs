@@ -12,9 +12,12 @@
 //! the stream (`random.rs`), both shape partitions the same way
 //! (`partitions.rs`) and expand faults on several servers the same way
 //! (`groups.rs`), and the sorted events give the windows during which
-//! each fault was active (`windows.rs`). The actions themselves are
+//! each fault was active (`windows.rs`). `explicit.rs` goes the other
+//! way: a plan, with what its role-aimed faults hit in a run, written back
+//! as hand-written events (for the shrinker and the explorer). The actions themselves are
 //! [`crate::fault`]'s vocabulary.
 
+mod explicit;
 mod groups;
 mod manual;
 mod partitions;
@@ -25,6 +28,7 @@ mod windows;
 
 /// Re-exported from [`crate::fault`], the vocabulary every floor shares.
 pub use crate::fault::{FaultAction, FaultId};
+pub use explicit::{explicit_events, to_tick, with_duration};
 pub use windows::FaultWindow;
 
 use crate::duration::serde_text;

@@ -381,32 +381,66 @@ macro_rules! timed_fault {
     };
 }
 
+/// The pattern of every fault event, binding its start to `$at`.
+macro_rules! any_fault {
+    ($at:ident) => {
+        FaultEventSpec::Partition { at: $at, .. }
+            | FaultEventSpec::Isolate { at: $at, .. }
+            | FaultEventSpec::IsolatePeers { at: $at, .. }
+            | FaultEventSpec::SplitPeers { at: $at, .. }
+            | FaultEventSpec::Ring { at: $at, .. }
+            | FaultEventSpec::RollingRestart { at: $at, .. }
+            | FaultEventSpec::MajorityMinority { at: $at, .. }
+            | FaultEventSpec::Bridge { at: $at, .. }
+            | FaultEventSpec::PartitionOneway { at: $at, .. }
+            | FaultEventSpec::Heal { at: $at }
+            | FaultEventSpec::Latency { at: $at, .. }
+            | FaultEventSpec::Loss { at: $at, .. }
+            | FaultEventSpec::Crash { at: $at, .. }
+            | FaultEventSpec::Restart { at: $at, .. }
+            | FaultEventSpec::Bounce { at: $at, .. }
+            | FaultEventSpec::Pause { at: $at, .. }
+            | FaultEventSpec::Resume { at: $at, .. }
+            | FaultEventSpec::DiskError { at: $at, .. }
+            | FaultEventSpec::DiskFull { at: $at, .. }
+            | FaultEventSpec::DiskCorrupt { at: $at, .. }
+            | FaultEventSpec::DiskSlow { at: $at, .. }
+            | FaultEventSpec::ClockJump { at: $at, .. }
+            | FaultEventSpec::ClockDrift { at: $at, .. }
+    };
+}
+
 impl FaultEventSpec {
+    /// The event's start, to move it (the explorer shifts faults).
+    pub fn at_mut(&mut self) -> &mut Duration {
+        match self {
+            any_fault!(at) => at,
+        }
+    }
+
+    /// The one host (or role, or group) a single-host fault names, to aim
+    /// it elsewhere. `restart` and `resume` have none here: they follow
+    /// the fault they end.
+    pub fn host_mut(&mut self) -> Option<&mut String> {
+        match self {
+            FaultEventSpec::Isolate { host, .. }
+            | FaultEventSpec::IsolatePeers { host, .. }
+            | FaultEventSpec::Crash { host, .. }
+            | FaultEventSpec::Bounce { host, .. }
+            | FaultEventSpec::Pause { host, .. }
+            | FaultEventSpec::DiskError { host, .. }
+            | FaultEventSpec::DiskFull { host, .. }
+            | FaultEventSpec::DiskCorrupt { host, .. }
+            | FaultEventSpec::DiskSlow { host, .. }
+            | FaultEventSpec::ClockJump { host, .. }
+            | FaultEventSpec::ClockDrift { host, .. } => Some(host),
+            _ => None,
+        }
+    }
+
     pub fn at(&self) -> Duration {
         match self {
-            FaultEventSpec::Partition { at, .. }
-            | FaultEventSpec::Isolate { at, .. }
-            | FaultEventSpec::IsolatePeers { at, .. }
-            | FaultEventSpec::SplitPeers { at, .. }
-            | FaultEventSpec::Ring { at, .. }
-            | FaultEventSpec::RollingRestart { at, .. }
-            | FaultEventSpec::MajorityMinority { at, .. }
-            | FaultEventSpec::Bridge { at, .. }
-            | FaultEventSpec::PartitionOneway { at, .. }
-            | FaultEventSpec::Heal { at }
-            | FaultEventSpec::Latency { at, .. }
-            | FaultEventSpec::Loss { at, .. }
-            | FaultEventSpec::Crash { at, .. }
-            | FaultEventSpec::Restart { at, .. }
-            | FaultEventSpec::Bounce { at, .. }
-            | FaultEventSpec::Pause { at, .. }
-            | FaultEventSpec::Resume { at, .. }
-            | FaultEventSpec::DiskError { at, .. }
-            | FaultEventSpec::DiskFull { at, .. }
-            | FaultEventSpec::DiskCorrupt { at, .. }
-            | FaultEventSpec::DiskSlow { at, .. }
-            | FaultEventSpec::ClockJump { at, .. }
-            | FaultEventSpec::ClockDrift { at, .. } => *at,
+            any_fault!(at) => *at,
         }
     }
 

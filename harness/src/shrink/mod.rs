@@ -12,12 +12,12 @@
 //! a number of runs; what it has when the budget ends is still a valid,
 //! failing scenario.
 //!
-//! `explicit.rs` writes a plan out as hand-written events; this file runs
-//! the candidates.
+//! [`crate::plan::explicit_events`] writes a plan out as hand-written
+//! events (the explorer needs it too, so it lives below both); this module
+//! runs the candidates.
 
-mod explicit;
-
-pub use explicit::explicit_events;
+pub use crate::plan::explicit_events;
+use crate::plan::{to_tick, with_duration};
 
 use crate::check::Status;
 use crate::scenario::{validate, FaultEventSpec, Scenario};
@@ -70,24 +70,8 @@ pub struct Shrunk {
     pub runs: usize,
 }
 
-/// Rounds up to a whole tick: the nemesis applies events at the first step
-/// at or after their time, so this changes nothing about the run, and the
-/// file reads `5538ms` rather than `5537336723ns`.
-fn to_tick(t: Duration, tick: Duration) -> Duration {
-    let tick = tick.as_nanos().max(1);
-    Duration::from_nanos((t.as_nanos().div_ceil(tick) * tick) as u64)
-}
-
 fn fault_time(events: &[FaultEventSpec]) -> Duration {
     events.iter().filter_map(FaultEventSpec::duration).sum()
-}
-
-fn with_duration(spec: &FaultEventSpec, d: Duration) -> FaultEventSpec {
-    let mut spec = spec.clone();
-    if let Some(duration) = spec.duration_mut() {
-        *duration = Some(d);
-    }
-    spec
 }
 
 /// Runs candidates and remembers how many it ran.

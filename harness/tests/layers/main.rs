@@ -29,6 +29,8 @@ const FLOORS: &[(&str, u32)] = &[
     ("cli", 13),
     ("shrink", 12),
     ("gate", 12),
+    // The coverage-guided search; the CLI shrinks what it finds.
+    ("explore", 12),
     // The one-call test API a user's `#[test]` calls: runs a suite.
     ("testing", 12),
     ("suite", 11),

@@ -10,12 +10,28 @@
 //! when they change who would hold the role. A group fault is written as
 //! one event per host.
 
-use super::{to_tick, with_duration};
+use super::{FaultAction, Plan};
 use crate::fault::{role_of_target, FaultHit, FaultId};
-use crate::plan::{FaultAction, Plan};
 use crate::scenario::FaultEventSpec;
 use std::collections::BTreeMap;
 use std::time::Duration;
+
+/// Rounds up to a whole tick: the nemesis applies events at the first step
+/// at or after their time, so this changes nothing about the run, and a
+/// file reads `5538ms` rather than `5537336723ns`.
+pub fn to_tick(t: Duration, tick: Duration) -> Duration {
+    let tick = tick.as_nanos().max(1);
+    Duration::from_nanos((t.as_nanos().div_ceil(tick) * tick) as u64)
+}
+
+/// `spec` with its duration set to `d` (unchanged for a kind without one).
+pub fn with_duration(spec: &FaultEventSpec, d: Duration) -> FaultEventSpec {
+    let mut spec = spec.clone();
+    if let Some(duration) = spec.duration_mut() {
+        *duration = Some(d);
+    }
+    spec
+}
 
 /// The action as it applied in the run: role targets replaced by the hosts
 /// they hit. `None`: it did nothing (a process fault whose role nobody
