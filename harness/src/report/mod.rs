@@ -13,6 +13,7 @@ pub mod history_files;
 pub mod html;
 pub mod junit;
 pub mod markdown;
+mod md_text;
 mod recovery_md;
 pub mod recovery_tally;
 mod seed_results;

@@ -1,7 +1,7 @@
 //! The recovery measures in Markdown: one row per fault in a run's
 //! `report.md`, one row per scenario and fault kind in `summary.md`.
 
-use super::markdown::cell;
+use super::md_text::cell;
 use super::recovery_tally::{Quantiles, ScenarioRecoverySummary};
 use super::view::time_label;
 use crate::check::recovery::RecoveryReport;
