@@ -605,7 +605,9 @@ fn merging_shards_that_disagree_on_a_seed_is_an_error_in_either_order() {
             stderr(&out)
         );
     }
-    // The same shard twice agrees with itself.
+    // The same shard twice agrees with itself, but its recovery tallies
+    // (folded per seed, without a copy of each seed's measures) would count
+    // every seed twice: an error that says so, not a silent double count.
     let out = chaos(&[
         "merge",
         good.to_str().unwrap(),
@@ -613,5 +615,10 @@ fn merging_shards_that_disagree_on_a_seed_is_an_error_in_either_order() {
         "--report-dir",
         merged.to_str().unwrap(),
     ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("two folders hold the same seeds of register-isolate"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -103,29 +103,31 @@ fn a_leader_with_a_lease_serves_reads_on_it_and_stops_when_its_clock_is_off() {
 
 /// (bug, scenario, expected checker, first failing seed), as `chaos bugs`
 /// finds them.
-const CATCHES: [(&str, &str, &str, u64); 6] = [
+const CATCHES: [(&str, &str, &str, u64); 9] = [
     ("ack-before-fsync", "kv-rolling-restart", "durability", 0),
     ("ack-before-majority", "kv-clock-jump", "linearizable", 0),
     ("skip-checksum", "kv-crash-corrupt", "convergence", 2),
     ("stale-read", "kv-clock-jump", "linearizable", 0),
     ("double-vote", "kv-split-vote", "linearizable", 0),
     ("lease-ignores-drift", "kv-lease-clock", "linearizable", 3),
+    ("txn-split-reads", "kv-txn-append", "transactional", 0),
+    ("txn-split-commit", "kv-txn-append", "transactional", 0),
+    ("snapshot-write-skew", "kv-txn-append", "transactional", 0),
 ];
 
 #[test]
 fn each_planted_bug_is_caught_first_at_its_named_seed() {
-    let declared: BTreeSet<&str> = target_sims::registry()
+    let bugs = target_sims::registry()
         .get("kv")
         .expect("kv is registered")
-        .planted_bugs()
-        .iter()
-        .map(|b| b.name)
-        .collect();
+        .planted_bugs();
+    let declared: BTreeSet<&str> = bugs.iter().map(|b| b.name).collect();
     let named: BTreeSet<&str> = CATCHES.iter().map(|c| c.0).collect();
     assert_eq!(declared, named, "every declared bug has a named catch");
     for (bug, scenario, checker, first) in CATCHES {
-        let setting = format!("target.bug={bug}");
-        let buggy = bundled(scenario, &[&setting]);
+        // The bug's own overrides: most set `target.bug`, some a mode.
+        let overrides = bugs.iter().find(|b| b.name == bug).unwrap().overrides;
+        let buggy = bundled(scenario, overrides);
         for seed in 0..first {
             let r = run(&buggy, seed);
             assert_ne!(
