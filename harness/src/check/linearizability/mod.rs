@@ -39,10 +39,12 @@
 //! the operations concurrent with it, and the keys still undecided when
 //! the check stopped.
 
+mod entries;
 mod memo;
 mod model;
 mod models;
 mod parallel;
+mod portfolio;
 mod report;
 mod rounds;
 mod search;
@@ -50,6 +52,8 @@ mod search;
 mod tests;
 #[cfg(test)]
 mod tests_plan;
+#[cfg(test)]
+mod tests_portfolio;
 #[cfg(test)]
 mod tests_random;
 #[cfg(test)]
@@ -333,7 +337,7 @@ where
         deadline: budget.deadline.map(|d| Instant::now() + d),
         cancelled: &|| false,
     };
-    let mut report = search::search(model, &filtered, &limits);
+    let mut report = portfolio::search(model, &filtered, &limits);
     match &mut report.result {
         SearchResult::Linearizable { order } => {
             for op in order.iter_mut() {

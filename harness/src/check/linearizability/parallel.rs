@@ -10,8 +10,9 @@
 //! does not depend on which thread got where first.
 
 use super::model::{Model, SearchOp};
+use super::portfolio::Portfolio;
 use super::rounds::{need_packed, Checked, Item, Ladder, Plan};
-use super::search::{Limits, Search, SearchResult};
+use super::search::{Limits, SearchResult};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant};
 pub(crate) struct Job<'a, M: Model> {
     pub model: &'a mut M,
     pub ops: &'a [SearchOp<M::Input, M::Output>],
-    pub search: Option<Search<M::State>>,
+    pub search: Option<Portfolio<M::State>>,
 }
 
 /// The limits every search of one check shares.
@@ -154,7 +155,9 @@ fn search_item<M: Model>(
         ops,
         search: slot,
     } = job;
-    let search = slot.get_or_insert_with(|| Search::new(*model, ops, limits.max_memory_bytes));
+    let search = slot.get_or_insert_with(|| {
+        Portfolio::new(*model, ops, limits.max_memory_bytes, limits.ladder.first())
+    });
     let report = search.run(*model, ops, &search_limits);
     if matches!(
         report.result,

@@ -68,6 +68,11 @@ impl Ladder {
         self.max
     }
 
+    /// The budget of round 0.
+    pub fn first(&self) -> u64 {
+        self.first
+    }
+
     /// The state budget of `round`.
     pub fn budget(&self, round: u32) -> u64 {
         let shift = round.saturating_mul(GROWTH_BITS);

@@ -14,6 +14,7 @@
 //! linearized at any point after their call, or never, so the search is
 //! done as soon as every operation that did return has been linearized.
 
+use super::entries::{EntryList, HEAD, NONE, RETURN};
 use super::memo::{zobrist, Insert, Memo};
 use super::model::{Completion, Model, SearchOp};
 use std::time::Instant;
@@ -31,9 +32,22 @@ pub(crate) struct Limits<'a> {
 }
 
 /// The passes of a configuration's scan (see [`Search::run`]): eager
-/// operations, then all the others, returned or not, in real-time order.
+/// operations, then the others that returned, then those whose outcome is
+/// unknown.
 const EAGER_PASS: u8 = 0;
-const CHOICE_PASS: u8 = 1;
+const REQUIRED_PASS: u8 = 1;
+const OPTIONAL_PASS: u8 = 2;
+
+/// Where a search tries the operations whose outcome is unknown. Neither
+/// order is best on every history (see [`Search::run`]), so the checker
+/// runs one search of each side by side ([`super::portfolio`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ChoiceOrder {
+    /// With the returned operations, in real-time order of their calls.
+    CallOrder,
+    /// Only once no returned operation can be linearized.
+    UnknownLast,
+}
 
 /// How many of an operation's refused states to keep for the report.
 const SEEN_STATES_KEPT: usize = 8;
@@ -85,121 +99,6 @@ pub struct SearchReport<S> {
     pub longest_prefix: usize,
 }
 
-const HEAD: u32 = 0;
-const NONE: u32 = u32::MAX;
-
-#[derive(Clone, Copy)]
-struct Node {
-    prev: u32,
-    next: u32,
-    op: u32,
-    /// For a call entry, its return entry (`NONE` if the outcome is
-    /// unknown); `NONE` for return entries.
-    ret: u32,
-    /// For a call entry, the pass of the scan that tries its operation;
-    /// `RETURN` for return entries (and the head and tail).
-    pass: u8,
-}
-
-/// [`Node::pass`] of a node that is not a call entry.
-const RETURN: u8 = u8::MAX;
-
-/// The entry list: node 0 is the head, the last node the tail.
-struct EntryList {
-    nodes: Vec<Node>,
-    /// For each operation, its call node.
-    call_of: Vec<u32>,
-}
-
-impl EntryList {
-    /// `pass_of(op)` gives the pass of the scan that tries an operation.
-    fn new<I, O>(ops: &[SearchOp<I, O>], pass_of: impl Fn(usize) -> u8) -> EntryList {
-        // (position, returns after calls at equal positions, op, is_call)
-        let mut entries: Vec<(u64, u8, u32, bool)> = Vec::with_capacity(ops.len() * 2);
-        for (index, op) in ops.iter().enumerate() {
-            entries.push((op.invoke_at, 0, index as u32, true));
-            if let Completion::Returned { at, .. } = op.completion {
-                entries.push((at, 1, index as u32, false));
-            }
-        }
-        entries.sort_unstable();
-        let len = entries.len() + 2;
-        let tail = (len - 1) as u32;
-        let mut nodes = Vec::with_capacity(len);
-        let mut call_of = vec![NONE; ops.len()];
-        let mut ret_of = vec![NONE; ops.len()];
-        nodes.push(Node {
-            prev: NONE,
-            next: 1,
-            op: NONE,
-            ret: NONE,
-            pass: RETURN,
-        });
-        for (i, &(_, _, op, is_call)) in entries.iter().enumerate() {
-            let node = (i + 1) as u32;
-            if is_call {
-                call_of[op as usize] = node;
-            } else {
-                ret_of[op as usize] = node;
-            }
-            nodes.push(Node {
-                prev: node - 1,
-                next: node + 1,
-                op,
-                ret: NONE,
-                pass: if is_call {
-                    pass_of(op as usize)
-                } else {
-                    RETURN
-                },
-            });
-        }
-        nodes.push(Node {
-            prev: tail - 1,
-            next: NONE,
-            op: NONE,
-            ret: NONE,
-            pass: RETURN,
-        });
-        for (op, &call) in call_of.iter().enumerate() {
-            nodes[call as usize].ret = ret_of[op];
-        }
-        EntryList { nodes, call_of }
-    }
-
-    #[inline]
-    fn unlink(&mut self, node: u32) {
-        let Node { prev, next, .. } = self.nodes[node as usize];
-        self.nodes[prev as usize].next = next;
-        self.nodes[next as usize].prev = prev;
-    }
-
-    #[inline]
-    fn relink(&mut self, node: u32) {
-        let Node { prev, next, .. } = self.nodes[node as usize];
-        self.nodes[prev as usize].next = node;
-        self.nodes[next as usize].prev = node;
-    }
-
-    #[inline]
-    fn lift(&mut self, call: u32) {
-        self.unlink(call);
-        let ret = self.nodes[call as usize].ret;
-        if ret != NONE {
-            self.unlink(ret);
-        }
-    }
-
-    #[inline]
-    fn unlift(&mut self, call: u32) {
-        let ret = self.nodes[call as usize].ret;
-        if ret != NONE {
-            self.relink(ret);
-        }
-        self.relink(call);
-    }
-}
-
 /// A search that can stop when it reaches its state budget and carry on
 /// later with a larger one.
 ///
@@ -217,8 +116,10 @@ pub(crate) struct Search<S> {
     /// Operations that returned and are not linearized yet.
     required_left: u32,
     memo: Memo<S>,
-    /// The operations linearized so far, each with the state before it.
-    stack: Vec<(u32, S)>,
+    /// The operations linearized so far, each with the configuration's
+    /// `first_optional` as far as the scan had got when it chose it, and the
+    /// state before it.
+    stack: Vec<(u32, u32, S)>,
     refused: Vec<Vec<S>>,
     state: S,
     deepest: Option<(usize, Stuck<S>)>,
@@ -228,10 +129,11 @@ pub(crate) struct Search<S> {
     entry: u32,
     /// The pass the scan of the current configuration is in.
     pass: u8,
-    /// The first call entry of the second pass that the first pass met in
-    /// the current configuration (`NONE`: none): where that pass starts,
-    /// and whether it is needed at all.
-    first_choice: u32,
+    /// The first call entries of the second and third passes that the
+    /// first pass met in the current configuration (`NONE`: none): where
+    /// those passes start, and whether they are needed at all.
+    first_required: u32,
+    first_optional: u32,
 }
 
 impl<S: Clone + Eq + std::hash::Hash> Search<S> {
@@ -242,6 +144,7 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
         model: &mut M,
         ops: &[SearchOp<M::Input, M::Output>],
         max_memory_bytes: u64,
+        order: ChoiceOrder,
     ) -> Search<S> {
         let n = ops.len();
         let words = n.div_ceil(64).max(1);
@@ -250,7 +153,9 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
         // is eager.
         let pass_of = |op: usize| match ops[op].completion {
             Completion::Returned { .. } if model.is_read_only(&ops[op].input) => EAGER_PASS,
-            Completion::Returned { .. } | Completion::Unknown => CHOICE_PASS,
+            Completion::Returned { .. } => REQUIRED_PASS,
+            Completion::Unknown if order == ChoiceOrder::CallOrder => REQUIRED_PASS,
+            Completion::Unknown => OPTIONAL_PASS,
         };
         let list = EntryList::new(ops, pass_of);
         let required_left = ops
@@ -272,7 +177,8 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
             steps_until_poll: POLL_EVERY_STEPS,
             entry,
             pass: EAGER_PASS,
-            first_choice: NONE,
+            first_required: NONE,
+            first_optional: NONE,
             required_left,
         }
     }
@@ -283,13 +189,23 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
         self.memo.bytes()
     }
 
+    /// Configurations memoised so far.
+    pub fn states(&self) -> u64 {
+        self.memo.len() as u64
+    }
+
+    /// The most operations any attempt has linearized so far.
+    pub fn longest_prefix(&self) -> usize {
+        self.longest_prefix
+    }
+
     /// Searches on until the search is decided or a limit is reached.
     /// After [`SearchResult::OutOfStates`] or [`SearchResult::Cancelled`]
     /// the search may be run again (with a larger `max_states`, or the
     /// same); any other result is final. `model` and `ops`
     /// must be the ones the search was made with.
     ///
-    /// The scan of a configuration makes up to two passes over the
+    /// The scan of a configuration makes up to three passes over the
     /// operations real time allows next (those whose call comes before the
     /// first return still in the list).
     ///
@@ -304,19 +220,21 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
     /// backtracks past it at once. Configurations then differ only in
     /// choices that matter.
     ///
-    /// The second tries every other operation, one by one, in real-time
-    /// order of their calls, whether it returned or its outcome is unknown.
-    /// The first pass notes where the second starts, so that it runs only
-    /// when it has something to try. Trying unknown-outcome operations only
-    /// after all returned ones (as this search once did) is faster on
-    /// histories whose timed-out operations mostly never took effect, such
-    /// as Jepsen's etcd files (about 2x), but blows up where one that did
-    /// take effect has to go early: every ordering of the returned
+    /// The second tries the other operations that returned, one by one,
+    /// in real-time order of their calls; with [`ChoiceOrder::CallOrder`]
+    /// those whose outcome is unknown are tried among them, in the same
+    /// order, and with [`ChoiceOrder::UnknownLast`] only in a third pass.
+    /// Trying them last suits histories whose timed-out operations mostly
+    /// never took effect, such as Jepsen's etcd files (10x fewer states over
+    /// Porcupine's 102 etcd files that decide), but blows up where one that
+    /// did take effect has to go early: every ordering of the returned
     /// operations concurrent with it is tried first (kv-swarm seed 4: over
     /// 4,000,000 states undecided, against 2,910 states in call order; see
-    /// `tests/tests/linearizability_regressions.rs`). The order of the
-    /// passes changes which linearization is found first, never whether
-    /// one exists.
+    /// `tests/tests/linearizability_regressions.rs`). The first pass notes
+    /// where the others start, so that each walks only its part of the
+    /// list, and none runs when it has nothing to try. The order of the
+    /// passes changes which linearization is found first, and how soon,
+    /// never whether one exists.
     pub fn run<M: Model<State = S>>(
         &mut self,
         model: &mut M,
@@ -326,7 +244,8 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
         // The hottest values live in locals while the search runs.
         let mut entry = self.entry;
         let mut pass = self.pass;
-        let mut first_choice = self.first_choice;
+        let mut first_required = self.first_required;
+        let mut first_optional = self.first_optional;
         let mut bits_hash = self.bits_hash;
         let mut required_left = self.required_left;
         let mut steps_until_poll = self.steps_until_poll;
@@ -345,7 +264,7 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
 
         let result = loop {
             if required_left == 0 {
-                let order = stack.iter().map(|&(op, _)| op as usize).collect();
+                let order = stack.iter().map(|&(op, _, _)| op as usize).collect();
                 break SearchResult::Linearizable { order };
             }
             steps_until_poll -= 1;
@@ -376,8 +295,12 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
             let mut node = list.nodes[entry as usize];
             if pass == EAGER_PASS {
                 while node.pass != EAGER_PASS && node.pass != RETURN {
-                    if first_choice == NONE {
-                        first_choice = entry;
+                    if node.pass == REQUIRED_PASS {
+                        if first_required == NONE {
+                            first_required = entry;
+                        }
+                    } else if first_optional == NONE {
+                        first_optional = entry;
                     }
                     entry = node.next;
                     node = list.nodes[entry as usize];
@@ -408,8 +331,9 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
                         let inserted = memo.insert(bits, bits_hash, &next_state);
                         if inserted == Insert::New {
                             let before = std::mem::replace(state, next_state);
-                            stack.push((node.op, before));
-                            first_choice = NONE;
+                            stack.push((node.op, first_optional, before));
+                            first_required = NONE;
+                            first_optional = NONE;
                             longest_prefix = longest_prefix.max(stack.len());
                             list.lift(entry);
                             if !optional {
@@ -445,11 +369,17 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
                         continue;
                     }
                 }
-            } else if pass == EAGER_PASS && first_choice != NONE {
-                // No eager operation can be linearized here: try the
-                // others, from the first the scan met.
-                pass = CHOICE_PASS;
-                entry = first_choice;
+            } else if pass == EAGER_PASS && first_required != NONE {
+                // No eager operation can be linearized here: try the others
+                // that returned, from the first the scan met.
+                pass = REQUIRED_PASS;
+                entry = first_required;
+                continue;
+            } else if pass != OPTIONAL_PASS && first_optional != NONE {
+                // Nothing that returned can be linearized here: try those
+                // whose outcome is unknown.
+                pass = OPTIONAL_PASS;
+                entry = first_optional;
                 continue;
             } else if deepest
                 .as_ref()
@@ -461,7 +391,7 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
                     op: node.op as usize,
                     prefix_tail: stack[tail_start..]
                         .iter()
-                        .map(|&(op, _)| op as usize)
+                        .map(|&(op, _, _)| op as usize)
                         .collect(),
                     refused_states: Vec::new(),
                 };
@@ -471,9 +401,10 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
             // eager operation had none) and try the next candidate after
             // it, in the pass that chose it.
             let undone = loop {
-                let Some((op, previous)) = stack.pop() else {
+                let Some((op, optional, previous)) = stack.pop() else {
                     break None;
                 };
+                first_optional = optional;
                 *state = previous;
                 let index = op as usize;
                 bits[index / 64] &= !(1u64 << (index % 64));
@@ -506,7 +437,8 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
 
         self.entry = entry;
         self.pass = pass;
-        self.first_choice = first_choice;
+        self.first_required = first_required;
+        self.first_optional = first_optional;
         self.bits_hash = bits_hash;
         self.required_left = required_left;
         self.steps_until_poll = steps_until_poll;
@@ -517,16 +449,6 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
             longest_prefix,
         }
     }
-}
-
-/// Decides whether `ops` are linearizable with respect to `model`, in one
-/// go (see [`Search::new`] for what `ops` must not contain).
-pub(crate) fn search<M: Model>(
-    model: &mut M,
-    ops: &[SearchOp<M::Input, M::Output>],
-    limits: &Limits<'_>,
-) -> SearchReport<M::State> {
-    Search::new(model, ops, limits.max_memory_bytes).run(model, ops, limits)
 }
 
 /// `deepest` is set just before the stack is found empty; this keeps the

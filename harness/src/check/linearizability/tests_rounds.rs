@@ -1,7 +1,7 @@
 //! Many keys: the first key to fail at the smallest budget is reported,
 //! whatever the other keys cost and however many threads search them.
 
-use super::search::{search, Limits, Search};
+use super::search::{ChoiceOrder, Limits, Search};
 use super::tests::{s, Script};
 use super::tests_random::{corrupt_reads, linearizable_history, Workload};
 use super::*;
@@ -274,7 +274,13 @@ fn a_search_stopped_from_outside_ends_as_one_that_never_stopped() {
     let flip = std::sync::atomic::AtomicBool::new(false);
     let cancel_every_other = || !flip.fetch_xor(true, std::sync::atomic::Ordering::Relaxed);
     let never = || false;
-    let straight = search(
+    let straight = Search::new(
+        &mut p.model,
+        &p.ops,
+        DEFAULT_MAX_MEMORY_BYTES,
+        ChoiceOrder::CallOrder,
+    )
+    .run(
         &mut p.model,
         &p.ops,
         &Limits {
@@ -285,7 +291,12 @@ fn a_search_stopped_from_outside_ends_as_one_that_never_stopped() {
         },
     );
     assert!(matches!(straight.result, SearchResult::NotLinearizable(_)));
-    let mut stopped = Search::new(&mut p.model, &p.ops, DEFAULT_MAX_MEMORY_BYTES);
+    let mut stopped = Search::new(
+        &mut p.model,
+        &p.ops,
+        DEFAULT_MAX_MEMORY_BYTES,
+        ChoiceOrder::CallOrder,
+    );
     let resumed = loop {
         let report = stopped.run(
             &mut p.model,
@@ -333,17 +344,24 @@ proptest! {
                 deadline: None,
                 cancelled: &|| false,
             };
-            let straight = search(&mut p.model, &p.ops, &limits(DEFAULT_MAX_STATES));
-            let mut paused = Search::new(&mut p.model, &p.ops, DEFAULT_MAX_MEMORY_BYTES);
-            let mut budget = first_budget;
-            let stepped = loop {
-                let report = paused.run(&mut p.model, &p.ops, &limits(budget));
-                if report.result != SearchResult::OutOfStates || budget >= DEFAULT_MAX_STATES {
-                    break report;
-                }
-                budget = (budget * 3 / 2 + 1).min(DEFAULT_MAX_STATES);
-            };
-            prop_assert_eq!(&stepped, &straight);
+            for order in [ChoiceOrder::CallOrder, ChoiceOrder::UnknownLast] {
+                let memory = DEFAULT_MAX_MEMORY_BYTES;
+                let straight = Search::new(&mut p.model, &p.ops, memory, order).run(
+                    &mut p.model,
+                    &p.ops,
+                    &limits(DEFAULT_MAX_STATES),
+                );
+                let mut paused = Search::new(&mut p.model, &p.ops, memory, order);
+                let mut budget = first_budget;
+                let stepped = loop {
+                    let report = paused.run(&mut p.model, &p.ops, &limits(budget));
+                    if report.result != SearchResult::OutOfStates || budget >= DEFAULT_MAX_STATES {
+                        break report;
+                    }
+                    budget = (budget * 3 / 2 + 1).min(DEFAULT_MAX_STATES);
+                };
+                prop_assert_eq!(&stepped, &straight);
+            }
         }
     }
 }
