@@ -90,6 +90,9 @@ pub struct ExecOptions {
     /// Which seeds get `history.edn` and `history.jsonl` beside their
     /// report (when a report folder is given).
     pub history: report::HistoryExport,
+    /// Which seeds get a Perfetto trace (`perfetto.json`) beside their
+    /// report.
+    pub perfetto: report::PerfettoExport,
 }
 
 /// Runs one seed of a scenario and judges it.
@@ -165,7 +168,9 @@ fn run_job(
                 report::Views::All
             };
             let history = options.history.writes(passed);
-            if let Err(err) = report::write_run_views(dir, &run.report, &run.record, views, history)
+            let perfetto = options.perfetto.writes(passed);
+            if let Err(err) =
+                report::write_run_views(dir, &run.report, &run.record, views, history, perfetto)
             {
                 problems.push(format!("{REPORT_PROBLEM}: could not write: {err}"));
                 report_failed = true;

@@ -1,7 +1,7 @@
 //! The commands and their flags, as clap declares them.
 
 use super::output::FormatArg;
-use crate::report::HistoryExport;
+use crate::report::{HistoryExport, PerfettoExport};
 use crate::suite;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -69,6 +69,11 @@ pub(super) enum Command {
         /// history.jsonl: failing (seeds that did not pass), all, or none.
         #[arg(long, value_enum, value_name = "WHICH", default_value_t = HistoryExport::Failing)]
         history: HistoryExport,
+        /// Which seeds get a Perfetto trace beside report.json, as
+        /// perfetto.json (Chrome trace-event JSON that ui.perfetto.dev
+        /// opens): failing (seeds that did not pass), all, or none.
+        #[arg(long, value_enum, value_name = "WHICH", default_value_t = PerfettoExport::Failing)]
+        perfetto: PerfettoExport,
         #[command(flatten)]
         report: ReportArgs,
         #[command(flatten)]
@@ -175,6 +180,10 @@ pub(super) enum Command {
         /// Print the timeline of faults, host events, logs and operations.
         #[arg(long)]
         trace: bool,
+        /// Also write the run as Chrome trace-event JSON to FILE, for
+        /// ui.perfetto.dev: a track per server, client and the nemesis.
+        #[arg(long, value_name = "FILE")]
+        perfetto: Option<PathBuf>,
         #[command(flatten)]
         report: ReportArgs,
         #[command(flatten)]

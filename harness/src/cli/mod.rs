@@ -89,6 +89,7 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             shrink,
             time_budget,
             history,
+            perfetto,
             report,
             format,
         } => run::run(
@@ -101,6 +102,7 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
                 shrink,
                 time_budget,
                 history,
+                perfetto,
             },
             &report,
             format.json(),
@@ -169,9 +171,20 @@ fn dispatch(cli: Cli, registry: &Registry) -> u8 {
             scenario,
             seed,
             trace,
+            perfetto,
             report,
             format,
-        } => seed::replay(registry, &scenario, seed, trace, &report, format.json()),
+        } => seed::replay(
+            registry,
+            &scenario,
+            seed,
+            seed::ReplayOutputs {
+                trace,
+                perfetto: perfetto.as_deref(),
+            },
+            &report,
+            format.json(),
+        ),
         Command::Check { files } => tools::check(registry, &files),
         Command::Shrink {
             scenario,

@@ -28,6 +28,7 @@ pub(super) struct Sweep {
     pub(super) shrink: Option<usize>,
     pub(super) time_budget: Option<std::time::Duration>,
     pub(super) history: report::HistoryExport,
+    pub(super) perfetto: report::PerfettoExport,
 }
 
 pub(super) fn run(
@@ -123,6 +124,7 @@ pub(super) fn run(
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let options = crate::suite::ExecOptions {
         history: sweep.history,
+        perfetto: sweep.perfetto,
         ..exec_options(report_args)
     };
     let program = program();
@@ -327,7 +329,8 @@ fn remove_earlier_seed_dirs(
 /// Writes `results.json` (everything needed to merge shards) and the suite
 /// summary derived from it; `run` and `merge` both end here, so a merged
 /// report is the report a single machine would have written: `summary.json`
-/// (canonical), `summary.md` (for a pull request) and `junit.xml` (for
+/// (canonical), `summary.md` (for a pull request), `summary.html` (the
+/// same with a reliability chart, for a browser) and `junit.xml` (for
 /// CI). Files that could not be written are returned, for the caller to
 /// fail with once the summary is printed.
 fn write_suite(dir: &Path, results: &SuiteResults) -> (SuiteSummary, Vec<String>) {
@@ -377,6 +380,7 @@ fn write_suite(dir: &Path, results: &SuiteResults) -> (SuiteSummary, Vec<String>
             serde_json::to_string_pretty(&summary).expect("summary serialises") + "\n",
         ),
         ("summary.md", report::markdown::render_suite(&summary)),
+        ("summary.html", report::suite_html::render(&summary)),
     ];
     let written = streamed.into_iter().chain(
         files

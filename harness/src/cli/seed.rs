@@ -11,14 +11,23 @@ use crate::suite::{self, LoadedScenario};
 use crate::target::Registry;
 use std::path::{Path, PathBuf};
 
+/// What `replay` writes besides its report.
+pub(super) struct ReplayOutputs<'a> {
+    /// Print the timeline.
+    pub(super) trace: bool,
+    /// Write the Perfetto trace here.
+    pub(super) perfetto: Option<&'a Path>,
+}
+
 pub(super) fn replay(
     registry: &Registry,
     arg: &str,
     seed: u64,
-    trace: bool,
+    outputs: ReplayOutputs<'_>,
     report_args: &ReportArgs,
     json: bool,
 ) -> Result<u8, String> {
+    let trace = outputs.trace;
     let path = resolve(arg, registry)?;
     let loaded = load(&path, registry, &report_args.set).map_err(|e| e.to_string())?;
     let run = suite::execute(&loaded, seed, &exec_options(report_args));
@@ -42,6 +51,14 @@ pub(super) fn replay(
                 report_args.report_dir.display()
             )
         })?;
+    if let Some(file) = outputs.perfetto {
+        report::perfetto::write_file(file, &run.report, &run.record).map_err(|err| {
+            format!(
+                "could not write the Perfetto trace {}: {err}",
+                file.display()
+            )
+        })?;
+    }
     if json {
         let summary =
             output::ReplaySummary::new(&run.report, &program(), dir.display().to_string());
@@ -53,6 +70,9 @@ pub(super) fn replay(
             "        {} (history, for check-history)",
             dir.join(report::HISTORY_EDN).display()
         );
+        if let Some(file) = outputs.perfetto {
+            println!("        {} (for ui.perfetto.dev)", file.display());
+        }
         if run.report.status != Status::Pass {
             println!("replay: {} {}", program(), run.report.replay);
         }

@@ -2,8 +2,9 @@
 //!
 //! The JSON report is canonical and complete; every other format is a view
 //! of it: [`markdown`] for pull requests, [`junit`] for CI, [`html`] for
-//! seeing a run's faults and operations on one timeline, [`text`] for the
-//! terminal. Field order is fixed by the structs below and maps have sorted
+//! seeing a run's faults and operations on one timeline, [`perfetto`] for
+//! opening the run in ui.perfetto.dev, [`text`] for the terminal; a
+//! suite's `summary.json` has [`suite_html`] and Markdown views. Field order is fixed by the structs below and maps have sorted
 //! keys, so the same seed gives byte-identical reports in any process.
 //! Files are written atomically (a temporary file renamed into place), so a
 //! crash or a concurrent reader never sees half a report.
@@ -14,14 +15,17 @@ pub mod html;
 pub mod junit;
 pub mod markdown;
 mod md_text;
+pub mod perfetto;
 mod recovery_md;
 pub mod recovery_tally;
 mod seed_results;
+pub mod suite_html;
 pub mod summary;
 pub mod text;
 mod view;
 
 pub use history_files::{write_history, HistoryExport, HISTORY_EDN, HISTORY_JSONL};
+pub use perfetto::{PerfettoExport, PERFETTO_JSON};
 pub use seed_results::SeedResults;
 
 use crate::assertions::AssertionRecord;
@@ -287,7 +291,7 @@ pub fn write_atomic_with(
 /// atomically, the JSON first, so a reader that finds a history or a view
 /// also finds the report it belongs to.
 pub fn write_run(report_dir: &Path, report: &RunReport, record: &RunRecord) -> io::Result<PathBuf> {
-    write_run_views(report_dir, report, record, Views::All, true)
+    write_run_views(report_dir, report, record, Views::All, true, false)
 }
 
 /// Which views to write beside `report.json`.
@@ -300,18 +304,23 @@ pub enum Views {
     JsonOnly,
 }
 
-/// [`write_run`], choosing the views and whether the history is exported.
+/// [`write_run`], choosing the views, whether the history is exported and
+/// whether a Perfetto trace ([`PERFETTO_JSON`]) is written beside them.
 pub fn write_run_views(
     report_dir: &Path,
     report: &RunReport,
     record: &RunRecord,
     views: Views,
     history: bool,
+    perfetto: bool,
 ) -> io::Result<PathBuf> {
     let dir = run_dir(report_dir, &report.scenario.name, report.seed);
     write_atomic(&dir.join("report.json"), report.to_json().as_bytes())?;
     if history {
         write_history(&dir, &record.history)?;
+    }
+    if perfetto {
+        perfetto::write_file(&dir.join(PERFETTO_JSON), report, record)?;
     }
     if views == Views::JsonOnly {
         return Ok(dir);

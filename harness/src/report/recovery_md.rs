@@ -90,7 +90,7 @@ pub fn run_table(out: &mut String, report: &RecoveryReport) {
     }
 }
 
-fn quantiles(q: &Option<Quantiles>) -> String {
+pub(super) fn quantiles(q: &Option<Quantiles>) -> String {
     match q {
         None => "–".into(),
         Some(q) => format!(
@@ -107,7 +107,7 @@ fn ms(v: f64) -> String {
     time_label(Duration::from_nanos((v * 1e6).round() as u64))
 }
 
-fn percent(r: Option<f64>) -> String {
+pub(super) fn percent(r: Option<f64>) -> String {
     r.map_or("–".into(), |r| format!("{:.1}%", r * 100.0))
 }
 

@@ -28,8 +28,13 @@ pub(super) fn legend(windows: &[FaultWindow]) -> String {
     let mut out = String::from("<p class=\"legend\">");
     for (class, text) in [
         ("ok", "ok: it happened"),
-        ("fail", "fail: it did not happen"),
+        (
+            "answered",
+            "fail, answered: a definite no (a cas whose value did not match)",
+        ),
+        ("fail", "fail: an error; it did not happen"),
         ("info", "info: unknown"),
+        ("evidence", "outlined: in a failed invariant's evidence"),
     ] {
         let _ = write!(out, "<span><i class=\"sw {class}\"></i>{text}</span>");
     }

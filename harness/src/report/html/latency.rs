@@ -5,7 +5,7 @@
 use super::bands::{after_run_end, bands};
 use super::scale::{axis_label, nice_step, time_axis, TimeScale, MAX_TICKS};
 use super::{
-    escape, n, op_title, outcome_class, sample, sampled_note, AXIS_HEIGHT, LATENCY_PLOT_HEIGHT,
+    escape, n, op_class, op_title, sample, sampled_note, AXIS_HEIGHT, LATENCY_PLOT_HEIGHT,
     MAX_LATENCY_POINTS, PLOT_LEFT, PLOT_RIGHT, WIDTH,
 };
 use crate::history::{Operation, Outcome};
@@ -142,7 +142,7 @@ pub(super) fn latency_plot(
                 "<circle cx=\"{}\" cy=\"{}\" r=\"2.6\" class=\"{}\"><title>{}</title></circle>",
                 n(scale.x(op.invoke_ns)),
                 n(y_scale.y(latency_ms(op))),
-                outcome_class(op.outcome),
+                op_class(op),
                 escape(&op_title(op))
             );
         }

@@ -19,9 +19,12 @@
 //! time to x and draws the time axis, `bands.rs` the shaded fault bands and
 //! their labels, `timeline.rs` the rows of operations, `latency.rs` the
 //! latency plot under the same bands, `tables.rs` the verdicts, measures,
-//! faults and panics, and `style.rs` the one inline stylesheet.
+//! faults and panics, `evidence.rs` which operations and log events belong
+//! to a failed invariant's evidence, and `style.rs` the one inline
+//! stylesheet.
 
 mod bands;
+mod evidence;
 mod latency;
 mod markers;
 mod scale;
@@ -128,9 +131,12 @@ pub fn render(report: &RunReport, record: &RunRecord) -> String {
             &mut out,
             &scale,
             windows,
-            ops,
-            &record.trace,
-            report.plan.workload.clients,
+            &timeline::Rows {
+                ops,
+                evidence: &evidence::EvidenceOps::of(report),
+                trace: &record.trace,
+                clients: report.plan.workload.clients,
+            },
             report.recovery.as_ref(),
         ),
         Err(err) => {
@@ -149,7 +155,7 @@ pub fn render(report: &RunReport, record: &RunRecord) -> String {
     }
     out.push_str("</section>\n");
 
-    tables::verdicts(&mut out, report);
+    tables::verdicts(&mut out, report, record);
     if let Some(verdict) = view::availability(report) {
         tables::measures(&mut out, &AvailabilityNumbers::of(verdict));
     }
@@ -188,9 +194,23 @@ fn n(v: f64) -> String {
     format!("{v:.1}")
 }
 
-fn outcome_class(outcome: Outcome) -> &'static str {
-    match outcome {
+/// The class an operation is drawn with. A `fail` the system answered (a
+/// compare-and-set whose compare did not match: a definite, correct "no")
+/// is a normal outcome, drawn apart from a `fail` that is an error.
+fn op_class(op: &Operation) -> &'static str {
+    match op.outcome {
         Outcome::Ok => "ok",
+        Outcome::Fail if op.answered() => "answered",
+        Outcome::Fail => "fail",
+        Outcome::Info => "info",
+    }
+}
+
+/// How an operation's outcome is spelled in its tooltip.
+fn outcome_word(op: &Operation) -> &'static str {
+    match op.outcome {
+        Outcome::Ok => "ok",
+        Outcome::Fail if op.answered() => "fail (answered: a definite no)",
         Outcome::Fail => "fail",
         Outcome::Info => "info",
     }
@@ -217,7 +237,7 @@ fn op_title(op: &Operation) -> String {
     if let Some(key) = &op.key {
         let _ = write!(title, " {key}");
     }
-    let _ = write!(title, " {} → {}", op.input, outcome_class(op.outcome));
+    let _ = write!(title, " {} → {}", op.input, outcome_word(op));
     if op.outcome == Outcome::Ok && !op.output.is_nil() && op.output != op.input {
         let _ = write!(title, " {}", op.output);
     }

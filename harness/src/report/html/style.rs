@@ -1,7 +1,7 @@
 //! The page's only stylesheet, inlined so the page loads nothing.
 
 pub(super) const STYLE: &str = "
-:root{--ok:#2f9e44;--fail:#e03131;--info:#f08c00;--ink:#1d232a;--muted:#5b6570;--line:#d5dbe1;--soft:#f4f6f8}
+:root{--ok:#2f9e44;--answered:#4c6ef5;--fail:#e03131;--info:#f08c00;--ink:#1d232a;--muted:#5b6570;--line:#d5dbe1;--soft:#f4f6f8}
 body{margin:0;color:var(--ink);background:#fff;font:14px/1.45 system-ui,-apple-system,\"Segoe UI\",Roboto,\"Helvetica Neue\",Arial,sans-serif}
 header{padding:14px 24px 10px;border-top:6px solid var(--muted);background:var(--soft)}
 header.pass{border-top-color:var(--ok)}header.fail{border-top-color:var(--fail)}header.unknown{border-top-color:var(--info)}
@@ -29,11 +29,13 @@ svg .axis-title{fill:var(--muted)}svg .band-label{fill:#fff;font-weight:600}
 svg .grid{stroke:#e3e7eb;stroke-width:1}svg .axis{stroke:#8a949e;stroke-width:1}
 svg .stripe{fill:#f6f8fa}svg .open{fill-opacity:.4}
 svg .mark-detect line{stroke:#d68910}svg .mark-impact line{stroke:#c0392b}svg .mark-recover line{stroke:#1e8449}svg g[class^=mark] line{stroke-width:1.2;stroke-dasharray:2 2}svg g[class^=mark] text{font-size:10px;fill:#1d232a}svg .not-run{fill:#1d232a;fill-opacity:.06}svg .run-end{stroke:#1d232a;stroke-width:1.5;stroke-dasharray:4 3}svg .run-end-label{fill:#1d232a}
-svg .ok{fill:var(--ok)}svg .fail{fill:var(--fail)}svg .info{fill:var(--info)}
+svg .ok{fill:var(--ok)}svg .answered{fill:var(--answered)}svg .fail{fill:var(--fail)}svg .info{fill:var(--info)}
+svg .evidence{stroke:#1d232a;stroke-width:1.6;fill-opacity:1}svg .evidence-span{fill:none;stroke:#1d232a;stroke-width:1;stroke-dasharray:3 2}
 svg circle{fill-opacity:.75}
 svg .t-fault{fill:#1d232a}svg .t-host{fill:#6741d9}svg .t-log{fill:#adb5bd}svg .t-panic{fill:var(--fail)}
 .legend span{margin-right:16px;white-space:nowrap}
 .sw{display:inline-block;width:11px;height:11px;border-radius:2px;vertical-align:-1px;margin-right:5px}
-.sw.ok{background:var(--ok)}.sw.fail{background:var(--fail)}.sw.info{background:var(--info)}
+.sw.ok{background:var(--ok)}.sw.answered{background:var(--answered)}.sw.fail{background:var(--fail)}.sw.info{background:var(--info)}.sw.evidence{background:#fff;border:1.6px solid #1d232a;box-sizing:border-box}
+.evidence-side{display:flex;flex-wrap:wrap;gap:12px}.evidence-side>div{flex:1 1 420px;min-width:0}
 .note{color:var(--muted);font-size:12.5px;margin:2px 0}
 ";

@@ -6,11 +6,11 @@ use super::view::{self, AvailabilityNumbers};
 use super::{escape, RunReport, MAX_EVIDENCE_LINES};
 use crate::check::Status;
 use crate::plan::FaultWindow;
-use crate::record::{TraceEvent, TraceKind};
+use crate::record::{RunRecord, TraceEvent, TraceKind};
 use std::fmt::Write;
 use std::time::Duration;
 
-pub(super) fn verdicts(out: &mut String, report: &RunReport) {
+pub(super) fn verdicts(out: &mut String, report: &RunReport, record: &RunRecord) {
     out.push_str("<section>\n<h2>Verdicts</h2>\n<table class=\"verdicts\">\n");
     out.push_str("<tr><th>invariant</th><th>status</th><th>summary</th></tr>\n");
     for v in &report.verdicts {
@@ -31,11 +31,14 @@ pub(super) fn verdicts(out: &mut String, report: &RunReport) {
         if !v.evidence.is_empty() {
             let shown = v.evidence.len().min(MAX_EVIDENCE_LINES);
             let lines: Vec<String> = v.evidence[..shown].iter().map(view::history_line).collect();
+            // The evidence and what the target logged meanwhile, side by
+            // side; its operations are outlined on the timeline.
             let _ = write!(
                 detail,
-                "<p><b>Evidence</b> ({shown} of {} history events):</p><pre>{}</pre>",
+                "<div class=\"evidence-side\"><div><p><b>Evidence</b> ({shown} of {} history events, outlined on the timeline):</p><pre>{}</pre></div><div>{}</div></div>",
                 v.evidence.len(),
-                escape(&lines.join("\n"))
+                escape(&lines.join("\n")),
+                super::evidence::log_block(v, record)
             );
         }
         if !detail.is_empty() {

@@ -6,9 +6,10 @@
 use super::bands::{
     after_run_end, band_extent, band_title, bands, fault_colour, label_lanes, label_text,
 };
+use super::evidence::EvidenceOps;
 use super::scale::{time_axis, TimeScale};
 use super::{
-    escape, n, op_title, outcome_class, sample, sampled_note, view, AXIS_HEIGHT, CHAR_WIDTH,
+    escape, n, op_class, op_title, sample, sampled_note, view, AXIS_HEIGHT, CHAR_WIDTH,
     LANE_HEIGHT, MAX_CLIENT_ROWS, MAX_OP_MARKS, MAX_TRACE_MARKS, PLOT_LEFT, PLOT_RIGHT, ROW_HEIGHT,
     WIDTH,
 };
@@ -18,15 +19,29 @@ use crate::record::{TraceEvent, TraceKind};
 use std::fmt::Write;
 use std::time::Duration;
 
+/// What the rows of the timeline show.
+pub(super) struct Rows<'a> {
+    pub ops: &'a [Operation],
+    /// The operations of failed invariants' evidence, outlined and always
+    /// drawn (never sampled away).
+    pub evidence: &'a EvidenceOps,
+    pub trace: &'a [TraceEvent],
+    pub clients: u32,
+}
+
 pub(super) fn timeline(
     out: &mut String,
     scale: &TimeScale,
     windows: &[FaultWindow],
-    ops: &[Operation],
-    trace: &[TraceEvent],
-    clients: u32,
+    rows_of: &Rows<'_>,
     recovery: Option<&crate::check::recovery::RecoveryReport>,
 ) {
+    let Rows {
+        ops,
+        evidence,
+        trace,
+        clients,
+    } = *rows_of;
     let client_rows = (clients as usize).clamp(1, MAX_CLIENT_ROWS);
     let has_final = ops.iter().any(|o| o.process >= FINAL_READER_PROCESS);
     let row_of = |process: u64| -> usize {
@@ -138,7 +153,7 @@ pub(super) fn timeline(
     }
 
     let (shown, stride) = sample(ops, MAX_OP_MARKS);
-    for op in &shown {
+    let draw = |out: &mut String, op: &Operation, outlined: bool| {
         let x0 = scale.x(op.invoke_ns);
         // An operation that never completed runs to the end of the run,
         // drawn fainter: nobody saw it end.
@@ -149,18 +164,48 @@ pub(super) fn timeline(
         let y = rows_top + row_of(op.process) as f64 * ROW_HEIGHT + 5.0;
         let _ = writeln!(
             out,
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" class=\"{}{open}\"><title>{}</title></rect>",
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" class=\"{}{open}{}\"><title>{}{}</title></rect>",
             n(x0),
             n(y),
             n((x1 - x0).max(1.5)),
             n(ROW_HEIGHT - 10.0),
-            outcome_class(op.outcome),
-            escape(&op_title(op))
+            op_class(op),
+            if outlined { " evidence" } else { "" },
+            escape(&op_title(op)),
+            if outlined { " (in the evidence)" } else { "" }
+        );
+    };
+    for op in shown.iter().filter(|op| !evidence.contains(op)) {
+        draw(out, op, false);
+    }
+    // The evidence last, so it is drawn on top, whatever the sampling.
+    let in_evidence: Vec<&Operation> = ops.iter().filter(|op| evidence.contains(op)).collect();
+    for op in in_evidence.iter().take(MAX_OP_MARKS) {
+        draw(out, op, true);
+    }
+    for &(start_ns, end_ns) in &evidence.windows {
+        let (x0, x1) = (scale.x(start_ns), scale.x(end_ns));
+        let _ = writeln!(
+            out,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" class=\"evidence-span\"><title>evidence window: {} to {}</title></rect>",
+            n(x0 - 2.0),
+            n(rows_top + 1.0),
+            n((x1 - x0).max(0.0) + 4.0),
+            n(bottom - rows_top - 2.0),
+            view::time_label(Duration::from_nanos(start_ns)),
+            view::time_label(Duration::from_nanos(end_ns))
         );
     }
     time_axis(out, scale, lanes_height, bottom);
     out.push_str("</svg>\n");
     sampled_note(out, "operation", stride, shown.len(), ops.len());
+    if !in_evidence.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">Outlined: the {} operations in the evidence of the invariants that did not pass (always drawn); the dashed box spans each one's evidence window.</p>",
+            in_evidence.len()
+        );
+    }
     if marks.len() > drawn {
         let _ = writeln!(
             out,
