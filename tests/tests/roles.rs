@@ -165,3 +165,94 @@ fn a_role_the_target_does_not_report_is_a_scenario_error() {
     assert!(error.contains("unknown role \"primary\""), "{error}");
     assert!(error.contains("role:leader"), "{error}");
 }
+
+/// A scenario of `system` with one fault, a light workload of `mix`.
+fn other(system: &str, mix: &[(OpKind, u32)], fault: FaultEventSpec) -> ScenarioBuilder {
+    ScenarioBuilder::new(&format!("{system}-role"), system)
+        .duration(S(8))
+        .drain(S(10))
+        .clients(2)
+        .rate(5.0)
+        .mix(mix)
+        .keys(1)
+        .op_timeout(S(2))
+        .fault(fault)
+}
+
+/// The roles `host` took, in order.
+fn taken(r: &SeedRun, host: &str) -> Vec<String> {
+    r.record
+        .roles
+        .changes
+        .iter()
+        .filter(|c| c.host == host)
+        .filter_map(|c| c.role.clone())
+        .collect()
+}
+
+#[test]
+fn queue_servers_report_recovery_then_their_role_and_a_crash_aimed_at_the_queue_hits_it() {
+    let r = run(
+        other(
+            "queue",
+            &[(OpKind::Enqueue, 1)],
+            FaultEventSpec::Crash {
+                at: S(3),
+                duration: Some(S(1)),
+                host: "role:queue".into(),
+                spread: None,
+            },
+        ),
+        0,
+    );
+    let [hit] = r.record.fault_hits.as_slice() else {
+        panic!("{:?}", r.record.fault_hits)
+    };
+    assert_eq!(hit.hosts, vec!["queue".to_string()], "{hit:?}");
+    // Booted, recovered; crashed (cleared), restarted, recovered again.
+    assert_eq!(
+        taken(&r, "queue"),
+        ["recovering", "queue", "recovering", "queue"]
+    );
+    assert_eq!(taken(&r, "store"), ["recovering", "store"]);
+    assert_eq!(taken(&r, "worker-1"), ["worker"]);
+    assert_eq!(
+        r.record.roles.role_of_at("queue", hit.time_ns + 1),
+        None,
+        "a crashed host holds no role"
+    );
+}
+
+#[test]
+fn chain_backends_report_their_role_and_a_crash_aimed_at_a_backend_hits_one() {
+    let r = run(
+        other(
+            "chain",
+            &[(OpKind::Read, 1), (OpKind::Write, 1)],
+            FaultEventSpec::Crash {
+                at: S(3),
+                duration: Some(S(1)),
+                host: "role:backend".into(),
+                spread: None,
+            },
+        ),
+        0,
+    );
+    let [hit] = r.record.fault_hits.as_slice() else {
+        panic!("{:?}", r.record.fault_hits)
+    };
+    let [host] = hit.hosts.as_slice() else {
+        panic!("one backend: {hit:?}")
+    };
+    assert!(host.starts_with("backend-"), "{hit:?}");
+    assert_eq!(
+        taken(&r, host),
+        ["backend", "backend"],
+        "again after restart"
+    );
+    assert_eq!(taken(&r, "gateway"), ["gateway"]);
+    assert_eq!(
+        r.record.roles.holders_at("backend", hit.time_ns + 1).len(),
+        2
+    );
+}
