@@ -67,14 +67,10 @@ struct Backend {
     overload: RefCell<Overload>,
 }
 
-/// The role every backend host reports while it runs.
-pub const ROLE: &str = "backend";
-
 /// The software of backend `index` (0-based): a fresh, empty store every
 /// time the host starts.
 pub async fn serve(config: Arc<ChainConfig>, index: u32, rng: ChaCha8Rng) -> turmoil::Result {
     let name = backend_name(index);
-    harness::role::set(&name, ROLE);
     let pool = ScaledPool::new(name.clone(), config.backend.pool.clone())?;
     let shed = config
         .backend

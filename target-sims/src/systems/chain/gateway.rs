@@ -194,12 +194,8 @@ pub struct Gateway {
     rng: RefCell<ChaCha8Rng>,
 }
 
-/// The role the gateway host reports while it runs.
-pub const ROLE: &str = "gateway";
-
 /// The gateway's software.
 pub async fn serve(config: Arc<ChainConfig>, rng: ChaCha8Rng) -> turmoil::Result {
-    harness::role::set(GATEWAY_HOST, ROLE);
     let gateway = Rc::new(Gateway::new(config, rng)?);
     tracing::info!(
         target: "chain::gateway",

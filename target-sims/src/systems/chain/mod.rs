@@ -160,11 +160,6 @@ impl System for ChainSystem {
             .collect()
     }
 
-    /// `gateway`, and `backend` for every backend while it serves.
-    fn roles(&self) -> Vec<String> {
-        [gateway::ROLE, backend::ROLE].map(String::from).to_vec()
-    }
-
     fn install(&self, sim: &mut turmoil::Sim<'_>, env: &HostEnv) {
         let (config, env_g) = (self.config.clone(), env.clone());
         sim.host(GATEWAY_HOST, move || {

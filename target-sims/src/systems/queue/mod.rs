@@ -38,9 +38,6 @@ use harness::target::{
 use settings::{QueueConfig, QueueSettings};
 use std::sync::Arc;
 
-/// The role of a server replaying its log, before it serves.
-pub const ROLE_RECOVERING: &str = "recovering";
-
 /// The `queue` target.
 pub struct QueueTarget;
 
@@ -115,14 +112,6 @@ impl System for QueueSystem {
             .into_iter()
             .chain((0..self.config.settings.workers).map(worker::host_name))
             .collect()
-    }
-
-    /// `recovering` while a server replays its log after a start, then
-    /// `queue` or `store`; every worker host is a `worker`.
-    fn roles(&self) -> Vec<String> {
-        [ROLE_RECOVERING, server::ROLE, store::ROLE, worker::ROLE]
-            .map(String::from)
-            .to_vec()
     }
 
     fn install(&self, sim: &mut turmoil::Sim<'_>, env: &HostEnv) {

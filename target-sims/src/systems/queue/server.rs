@@ -59,13 +59,8 @@ struct Queue {
     pending: BTreeMap<String, u64>,
 }
 
-/// The role this host reports once it has recovered and serves.
-pub const ROLE: &str = "queue";
-
 pub async fn serve(config: Arc<QueueConfig>, disk: Disk) -> turmoil::Result {
-    harness::role::set(HOST, super::ROLE_RECOVERING);
     let queue = Rc::new(Mutex::new(recover(config, disk).await?));
-    harness::role::set(HOST, ROLE);
     let listener = TcpListener::bind(("0.0.0.0", PORT)).await?;
     loop {
         let (stream, _) = listener.accept().await?;

@@ -57,13 +57,8 @@ fn now_ns() -> u64 {
     turmoil::sim_elapsed().map_or(0, |d| d.as_nanos() as u64)
 }
 
-/// The role this host reports once it has recovered and serves.
-pub const ROLE: &str = "store";
-
 pub async fn serve(config: Arc<QueueConfig>, disk: Disk) -> turmoil::Result {
-    harness::role::set(HOST, super::ROLE_RECOVERING);
     let store = Rc::new(Mutex::new(recover(config, disk).await?));
-    harness::role::set(HOST, ROLE);
     let listener = TcpListener::bind(("0.0.0.0", PORT)).await?;
     loop {
         let (stream, _) = listener.accept().await?;

@@ -29,11 +29,7 @@ pub fn host_name(index: u32) -> String {
     format!("worker-{}", index + 1)
 }
 
-/// The role every worker host reports while it runs.
-pub const ROLE: &str = "worker";
-
 pub async fn serve(config: Arc<QueueConfig>, name: String, rng: ChaCha8Rng) -> turmoil::Result {
-    harness::role::set(&name, ROLE);
     let rng = Rc::new(RefCell::new(rng));
     let slots: Vec<_> = (0..config.settings.slots)
         .map(|index| {
