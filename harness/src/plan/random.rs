@@ -15,7 +15,7 @@ use super::PlanBuilder;
 use crate::duration::{DurationRange, SignedDuration};
 use crate::fault::{role_of_target, Correlation, FaultAction};
 use crate::scenario::{RandomFaultKind, RandomFaultsSpec, Topology};
-use rand::seq::SliceRandom;
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::time::Duration;
@@ -31,6 +31,16 @@ pub(super) fn enabled_kinds(
     kinds.dedup();
     if !random.swarm {
         return kinds;
+    }
+    if let Some([low, high]) = random.swarm_kinds {
+        // A few kinds per seed: each gets many faults, so what only a
+        // run of one kind (or of two together) reaches is reached.
+        let high = high.clamp(1, kinds.len());
+        let low = low.clamp(1, high);
+        let n = rng.random_range(low..=high);
+        let mut chosen: Vec<_> = kinds.choose_multiple(rng, n).copied().collect();
+        chosen.sort();
+        return chosen;
     }
     let chosen: Vec<_> = kinds
         .iter()
@@ -74,13 +84,15 @@ impl PlanBuilder {
         // never crashes a crashed host or pauses a paused one.
         let mut busy_until: Vec<Duration> = vec![Duration::ZERO; topology.servers.len()];
         let mut t = random.start;
+        // With `compound`: the server (and role) the next fault must hit,
+        // because it piles onto the one before.
+        let mut focus: Option<(usize, Option<String>)> = None;
         while t < storm_end {
             let kind = enabled[rng.random_range(0..enabled.len())];
             let length = uniform(rng, random.duration.low, random.duration.high).min(storm_end - t);
             let end = t + length;
-            let server_index = rng.random_range(0..topology.servers.len());
-            let server = topology.servers[server_index].clone();
-            let role = if !random.roles.is_empty()
+            let mut server_index = rng.random_range(0..topology.servers.len());
+            let mut role = if !random.roles.is_empty()
                 && kind.can_aim_at_role()
                 && rng.random_bool(random.role_weight.clamp(0.0, 1.0))
             {
@@ -89,6 +101,11 @@ impl PlanBuilder {
             } else {
                 None
             };
+            // A kind that hits several servers ignores the focus.
+            if let Some((i, r)) = focus.take().filter(|_| kind.can_aim_at_role()) {
+                (server_index, role) = (i, r);
+            }
+            let server = topology.servers[server_index].clone();
             // What a one-server fault hits: the role, or the drawn server.
             let target = role.clone().unwrap_or_else(|| server.clone());
             let id = self.id();
@@ -353,7 +370,17 @@ impl PlanBuilder {
                     self.add_one_process(id, Process::Bounce, at, None, &server, None);
                 }
             }
-            t += uniform(rng, random.interval.low, random.interval.high);
+            // The next fault piles onto this one: same target, starting
+            // while this one lasts (at least 1 ms on, so the storm moves).
+            if random.compound > 0.0
+                && kind.can_aim_at_role()
+                && rng.random_bool(random.compound.clamp(0.0, 1.0))
+            {
+                focus = Some((server_index, role));
+                t += uniform(rng, Duration::ZERO, length).max(Duration::from_millis(1));
+            } else {
+                t += uniform(rng, random.interval.low, random.interval.high);
+            }
         }
         self.push(storm_end, FaultAction::HealAll);
     }

@@ -197,3 +197,68 @@ fn manual_faults_get_an_end_event_and_a_window() {
     assert!(plan.fault_active_at(Duration::from_secs(3)));
     assert!(!plan.fault_active_at(Duration::from_secs(5)));
 }
+
+fn clock_storm(compound: f64) -> Scenario {
+    let mut random = RandomFaultsSpec::with_kinds(vec![
+        RandomFaultKind::ClockJump,
+        RandomFaultKind::ClockDrift,
+    ]);
+    random.swarm = false;
+    random.compound = compound;
+    ScenarioBuilder::new("swarm", "test")
+        .duration(Duration::from_secs(60))
+        .random_faults(random)
+        .build()
+}
+
+/// Each clock fault's host, start and end, in the order they start.
+fn clock_faults(plan: &Plan) -> Vec<(String, Duration, Duration)> {
+    let mut faults = Vec::new();
+    for e in &plan.events {
+        let (id, hosts) = match &e.action {
+            FaultAction::ClockJump { id, hosts, .. }
+            | FaultAction::ClockDrift { id, hosts, .. } => (*id, hosts),
+            _ => continue,
+        };
+        let window = plan.fault_windows.iter().find(|w| w.id == id).unwrap();
+        faults.push((hosts[0].clone(), e.at, window.end.unwrap()));
+    }
+    faults
+}
+
+#[test]
+fn compound_faults_pile_onto_the_fault_before_on_the_same_server() {
+    for seed in 0..10 {
+        let faults = clock_faults(&expand(&clock_storm(1.0), &topology(5), seed));
+        assert!(faults.len() > 3, "seed {seed}: {faults:?}");
+        for pair in faults.windows(2) {
+            let ((host, _, end), (next_host, next_start, _)) = (&pair[0], &pair[1]);
+            assert_eq!(host, next_host, "seed {seed}: {faults:?}");
+            assert!(
+                next_start <= end,
+                "seed {seed}: starts while the first lasts"
+            );
+        }
+    }
+    // Without it, consecutive faults hit servers drawn independently.
+    let independent = (0..10)
+        .flat_map(|seed| clock_faults(&expand(&clock_storm(0.0), &topology(5), seed)))
+        .collect::<Vec<_>>();
+    assert!(independent.windows(2).any(|p| p[0].0 != p[1].0));
+}
+
+#[test]
+fn swarm_kinds_bounds_how_many_kinds_a_seed_enables() {
+    let mut random = RandomFaultsSpec::with_kinds(RandomFaultKind::ALL.to_vec());
+    random.swarm_kinds = Some([1, 2]);
+    let s = ScenarioBuilder::new("swarm", "test")
+        .duration(Duration::from_secs(30))
+        .random_faults(random)
+        .build();
+    let sets: std::collections::BTreeSet<Vec<RandomFaultKind>> = (0..40)
+        .map(|seed| expand(&s, &topology(5), seed).enabled_fault_kinds)
+        .inspect(|kinds| assert!((1..=2).contains(&kinds.len()), "{kinds:?}"))
+        .collect();
+    assert!(sets.len() > 10, "different kinds per seed: {sets:?}");
+    assert!(sets.iter().any(|k| k.len() == 1) && sets.iter().any(|k| k.len() == 2));
+}

@@ -170,6 +170,12 @@ pub struct RandomFaultsSpec {
     /// (keeping at least one), so different seeds stress different mixes.
     #[serde(default = "default_true")]
     pub swarm: bool,
+    /// With `swarm`: how many kinds each seed enables, drawn uniformly
+    /// from `[low, high]`, instead of a coin flip per kind. Few kinds per
+    /// seed concentrate its faults, as swarm testing's feature omission
+    /// means to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm_kinds: Option<[usize; 2]>,
     /// No fault starts before this.
     #[serde(with = "serde_text", default = "default_random_start")]
     pub start: Duration,
@@ -254,6 +260,14 @@ pub struct RandomFaultsSpec {
     /// disk holds is read back at recovery.
     #[serde(default, skip_serializing_if = "is_zero_f64")]
     pub restart_during_disk_faults: f64,
+    /// The share of one-server faults followed by another fault (of any
+    /// enabled kind) on the same server or role, starting while the first
+    /// still lasts: real trouble piles up on one machine (a node whose
+    /// clock jumps while it is cut off, a disk that corrupts reads while
+    /// its process restarts), and independent draws almost never stack
+    /// two faults on one host.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub compound: f64,
 }
 
 fn default_true() -> bool {
@@ -337,6 +351,7 @@ impl RandomFaultsSpec {
         RandomFaultsSpec {
             kinds,
             swarm: true,
+            swarm_kinds: None,
             start: default_random_start(),
             interval: default_random_interval(),
             duration: default_random_fault_duration(),
@@ -355,6 +370,7 @@ impl RandomFaultsSpec {
             spread: default_spread(),
             jitter: None,
             restart_during_disk_faults: 0.0,
+            compound: 0.0,
         }
     }
 }

@@ -408,6 +408,20 @@ pub(super) fn validate_faults(
                 ),
             ));
         }
+        if let Some([low, high]) = random.swarm_kinds {
+            if low == 0 || low > high {
+                return Err(ScenarioError::at_key(
+                    key("swarm_kinds"),
+                    format!("expected kind counts [low, high] with 1 <= low <= high, found [{low}, {high}]"),
+                ));
+            }
+        }
+        if !(0.0..=1.0).contains(&random.compound) {
+            return Err(ScenarioError::at_key(
+                key("compound"),
+                format!("expected a share in [0, 1], found {}", random.compound),
+            ));
+        }
         if random.spread.high > MAX_SPREAD {
             return Err(ScenarioError::at_key(
                 key("spread"),
