@@ -172,7 +172,7 @@ impl GrpcError {
     pub fn reason(&self) -> String {
         match self {
             GrpcError::Call(e) => e.reason().to_string(),
-            GrpcError::Rejected(status) => format!("{:?}", status.code()).to_lowercase(),
+            GrpcError::Rejected(status) => kebab_case(&format!("{:?}", status.code())),
         }
     }
 
@@ -199,6 +199,18 @@ impl GrpcError {
             _ => GrpcError::Rejected(status),
         }
     }
+}
+
+/// `FailedPrecondition` as `failed-precondition`.
+fn kebab_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 impl std::fmt::Display for GrpcError {

@@ -15,6 +15,8 @@
 
 pub mod proto;
 pub mod service;
+#[cfg(test)]
+mod tests;
 
 use chaos_adapters::grpc::{serve, GrpcClient};
 use harness::duration::serde_text;
