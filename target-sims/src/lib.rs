@@ -19,5 +19,7 @@ pub fn registry() -> Registry {
         .with_target(systems::chain::ChainTarget)
         .with_target(systems::kv::KvTarget)
         .with_target(systems::queue::QueueTarget)
+        .with_target(systems::http_kv::HttpKvTarget)
+        .with_target(systems::grpc_counter::GrpcCounterTarget)
         .with_bundled_scenarios(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))
 }

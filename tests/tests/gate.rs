@@ -50,6 +50,21 @@ fn every_planted_bug_is_caught_by_its_expected_checker() {
             .unwrap_or_else(|| panic!("no row for kv {bug}:\n{text}"));
         assert!(!row.contains("not the expected one"), "{row}");
     }
+    // The two targets built on the axum and tonic adapters.
+    for (target, bug, scenario) in [
+        ("http-kv", "check-then-act", "http-kv-cas"),
+        (
+            "grpc-counter",
+            "fresh-id-per-attempt",
+            "grpc-counter-lost-replies",
+        ),
+    ] {
+        let prefix = format!("| {target} | {bug} | linearizable | linearizable | {scenario} |");
+        assert!(
+            text.lines().any(|l| l.starts_with(&prefix)),
+            "no {prefix} in\n{text}"
+        );
+    }
     // Every bug also has a row for each generic swarm scenario of its
     // target; the ones the swarm finds at once say so.
     let (gate, swarm) = text
