@@ -2,7 +2,7 @@
 //! `report.md`, one row per scenario and fault kind in `summary.md`.
 
 use super::md_text::cell;
-use super::recovery_tally::{Quantiles, ScenarioRecoverySummary};
+use super::recovery_tally::{KindSummary, Quantiles, ScenarioRecoverySummary};
 use super::view::time_label;
 use crate::check::recovery::RecoveryReport;
 use std::collections::BTreeMap;
@@ -107,6 +107,21 @@ fn ms(v: f64) -> String {
     time_label(Duration::from_nanos((v * 1e6).round() as u64))
 }
 
+/// The numbers of one scenario's row for one fault kind, shared by this
+/// table and the HTML suite page: faults, detected, time to detect,
+/// recovered, time to recover, ok ratio during.
+pub(super) fn kind_row(k: &KindSummary) -> [String; 6] {
+    let count = |q: &Option<Quantiles>| q.as_ref().map_or(0, |q| q.count);
+    [
+        k.faults.to_string(),
+        count(&k.time_to_detect).to_string(),
+        quantiles(&k.time_to_detect),
+        count(&k.time_to_recover).to_string(),
+        quantiles(&k.time_to_recover),
+        percent(k.ok_ratio_during),
+    ]
+}
+
 pub(super) fn percent(r: Option<f64>) -> String {
     r.map_or("–".into(), |r| format!("{:.1}%", r * 100.0))
 }
@@ -124,18 +139,12 @@ pub fn suite_table(out: &mut String, recovery: &BTreeMap<String, ScenarioRecover
     out.push_str("| --- | --- | ---: | ---: | --- | ---: | --- | ---: |\n");
     for (name, s) in recovery {
         for (kind, k) in &s.kinds {
-            let count = |q: &Option<Quantiles>| q.as_ref().map_or(0, |q| q.count);
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} |",
                 cell(name),
                 cell(kind),
-                k.faults,
-                count(&k.time_to_detect),
-                quantiles(&k.time_to_detect),
-                count(&k.time_to_recover),
-                quantiles(&k.time_to_recover),
-                percent(k.ok_ratio_during)
+                kind_row(k).join(" | ")
             );
         }
         let _ = writeln!(

@@ -16,8 +16,8 @@ mod curve;
 pub use curve::MAX_CHART_KINDS;
 
 use super::html::escape;
-use super::recovery_md::{percent, quantiles};
-use super::recovery_tally::{Quantiles, ScenarioRecoverySummary};
+use super::recovery_md::{kind_row, percent};
+use super::recovery_tally::ScenarioRecoverySummary;
 use super::summary::SuiteSummary;
 use super::text::status_word;
 use super::{replay_command, HARNESS_VERSION};
@@ -162,21 +162,18 @@ fn recovery(out: &mut String, recovery: &BTreeMap<String, ScenarioRecoverySummar
         "<p class=\"note\">Times from each fault's start: to the first detection signal the target reported, and to the first recovery window back at the after-heal ok ratio; p50 / p90 / p99 / max over the faults that got there. Ok during: the ok ratio of operations invoked while a fault of that kind was active. R(t): the fraction of a kind's faults not yet recovered t after they began.</p>\n",
     );
     out.push_str("<table>\n<tr><th>scenario</th><th>fault kind</th><th>faults</th><th>detected</th><th>time to detect</th><th>recovered</th><th>time to recover</th><th>ok during</th></tr>\n");
-    let count = |q: &Option<Quantiles>| q.as_ref().map_or(0, |q| q.count);
     for (name, s) in recovery.iter().filter(|(_, s)| !s.kinds.is_empty()) {
         for (kind, k) in &s.kinds {
-            let _ = writeln!(
+            let _ = write!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td>",
                 escape(name),
-                escape(kind),
-                k.faults,
-                count(&k.time_to_detect),
-                quantiles(&k.time_to_detect),
-                count(&k.time_to_recover),
-                quantiles(&k.time_to_recover),
-                percent(k.ok_ratio_during)
+                escape(kind)
             );
+            for value in kind_row(k) {
+                let _ = write!(out, "<td class=\"num\">{}</td>", escape(&value));
+            }
+            out.push_str("</tr>\n");
         }
         let _ = writeln!(
             out,
