@@ -256,6 +256,13 @@ fn bugs_and_check_history_format_json() {
     assert_eq!(v["files"][0]["status"], "pass");
     assert_eq!(v["files"][0]["verdict"], "linearizable");
     assert!(v["files"][0]["elapsed_ms"].is_number());
+    assert_eq!(v["files"][0]["details"]["operations"], 2);
+    assert!(
+        v["files"][0]["details"]["states_explored"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
 
     let append = dir.join("a.edn");
     std::fs::write(

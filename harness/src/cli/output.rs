@@ -148,9 +148,38 @@ pub(super) struct HistoryVerdict {
     /// The events that show the violation, as EDN lines.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(super) evidence: Vec<String>,
+    /// The checker's counts, as report.json carries them: for
+    /// linearizability `states_explored`, `operations`, `partitions` and,
+    /// where they apply, `found_within_states` and `undecided_keys`.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub(super) details: serde_json::Map<String, serde_json::Value>,
     /// Wall-clock time the check took: the one field that differs between
     /// two runs on the same file.
     pub(super) elapsed_ms: f64,
+}
+
+impl HistoryVerdict {
+    pub(super) fn new(
+        file: &std::path::Path,
+        verdict: &Verdict,
+        word: String,
+        elapsed: std::time::Duration,
+    ) -> Self {
+        HistoryVerdict {
+            file: file.display().to_string(),
+            status: verdict.status,
+            verdict: word,
+            summary: verdict.summary.clone(),
+            expected: verdict.expected.clone(),
+            evidence: verdict
+                .evidence
+                .iter()
+                .map(crate::history::jepsen::write_edn_event)
+                .collect(),
+            details: verdict.details.clone(),
+            elapsed_ms: elapsed.as_secs_f64() * 1e3,
+        }
+    }
 }
 
 /// `check-history --format json`.

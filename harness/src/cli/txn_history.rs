@@ -70,19 +70,9 @@ pub(super) fn check_txn_history(
             worst = EXIT_FAIL;
         }
         if json {
-            verdicts.push(super::output::HistoryVerdict {
-                file: file.display().to_string(),
-                status: verdict.status,
-                verdict: word,
-                summary: verdict.summary.clone(),
-                expected: verdict.expected.clone(),
-                evidence: verdict
-                    .evidence
-                    .iter()
-                    .map(crate::history::jepsen::write_edn_event)
-                    .collect(),
-                elapsed_ms: elapsed.as_secs_f64() * 1e3,
-            });
+            verdicts.push(super::output::HistoryVerdict::new(
+                file, &verdict, word, elapsed,
+            ));
             continue;
         }
         println!(
