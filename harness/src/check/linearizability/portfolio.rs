@@ -112,7 +112,7 @@ impl<S: Clone + Eq + std::hash::Hash> Portfolio<S> {
                 .min(target);
             let turns = self.orders.len();
             while self.turn < turns {
-                let cap = share(step_total, self.step, self.turn, turns);
+                let cap = share(step_total, self.step, self.first, self.turn, turns);
                 let turn = self.turn;
                 if cap > 0 && turn == self.searches.len() {
                     let order = self.orders[turn];
@@ -168,12 +168,15 @@ pub(crate) const CALL_ORDER_SHARE: u64 = 8;
 
 /// The share of step `step`'s `total` states of the search whose turn is
 /// `turn` of `turns`: all of them for a search alone and for the first of
-/// two in step 0; later, the second gets one [`CALL_ORDER_SHARE`]th.
-fn share(total: u64, step: u32, turn: usize, turns: usize) -> u64 {
+/// two in step 0; later, the second gets one [`CALL_ORDER_SHARE`]th, but
+/// never so much that the first's share falls below the `first` states it
+/// had in step 0 (a final budget can cut a step's total short, and a
+/// share must never shrink, or the pair would overrun the budget).
+fn share(total: u64, step: u32, first: u64, turn: usize, turns: usize) -> u64 {
     let second = if step == 0 {
         0
     } else {
-        total / CALL_ORDER_SHARE
+        (total / CALL_ORDER_SHARE).min(total.saturating_sub(first))
     };
     match (turns, turn) {
         (1, _) => total,
@@ -191,4 +194,39 @@ pub(crate) fn search<M: Model>(
 ) -> SearchReport<M::State> {
     let first = super::rounds::Ladder::new(limits.max_states).first();
     Portfolio::new(model, ops, limits.max_memory_bytes, first).run(model, ops, limits)
+}
+
+#[cfg(test)]
+mod share_tests {
+    use super::share;
+
+    #[test]
+    fn shares_sum_to_the_step_and_the_first_search_never_loses_ground() {
+        let first = 1024;
+        // Step 0 is the first search's alone.
+        assert_eq!(
+            (share(first, 0, first, 0, 2), share(first, 0, first, 1, 2)),
+            (1024, 0)
+        );
+        // An unclipped step gives the second one eighth.
+        assert_eq!(
+            (share(2048, 1, first, 0, 2), share(2048, 1, first, 1, 2)),
+            (1792, 256)
+        );
+        // A final budget just above step 0 must not shrink the first's share.
+        assert_eq!(
+            (share(1100, 1, first, 0, 2), share(1100, 1, first, 1, 2)),
+            (1024, 76)
+        );
+        for total in [1024, 1025, 1100, 1170, 2048, 5000, 1 << 40] {
+            for step in 1..4 {
+                let (a, b) = (
+                    share(total, step, first, 0, 2),
+                    share(total, step, first, 1, 2),
+                );
+                assert_eq!(a + b, total);
+                assert!(a >= first);
+            }
+        }
+    }
 }
