@@ -43,6 +43,12 @@ fn router() -> Router {
 fn sim() -> turmoil::Sim<'static> {
     let mut sim = turmoil::Builder::new()
         .simulation_duration(Duration::from_secs(30))
+        // A fixed seed and a fixed 1 ms hop: turmoil's default is an OS-seeded
+        // RNG and up to 100 ms per message, which made a round trip
+        // sometimes outlast the tests' call timeouts (100–200 ms).
+        .rng_seed(1)
+        .min_message_latency(Duration::from_millis(1))
+        .max_message_latency(Duration::from_millis(1))
         .build();
     sim.host("server", || serve(8080, router()));
     sim
