@@ -190,6 +190,8 @@ fn replay_format_json_has_the_documented_fields() {
         "--seed",
         "1",
         "--trace",
+        "--perfetto",
+        dir.join("trace.json").to_str().unwrap(),
         "--format",
         "json",
         "--report-dir",
@@ -198,6 +200,9 @@ fn replay_format_json_has_the_documented_fields() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON document");
     assert_eq!(v["format"], "chaos.replay/1");
+    let perfetto = std::path::PathBuf::from(v["perfetto"].as_str().unwrap());
+    assert_eq!(perfetto, dir.join("trace.json"));
+    assert!(perfetto.is_file());
     assert_eq!(v["scenario"], "register-isolate");
     assert_eq!(v["seed"], 1);
     assert_eq!(v["status"], "pass");

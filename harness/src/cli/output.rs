@@ -114,10 +114,18 @@ pub(super) struct ReplaySummary<'a> {
     replay: String,
     /// Where report.json, report.html and history.edn were written.
     report_dir: String,
+    /// The Perfetto trace, when `--perfetto` asked for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    perfetto: Option<String>,
 }
 
 impl<'a> ReplaySummary<'a> {
-    pub(super) fn new(report: &'a RunReport, program: &str, report_dir: String) -> Self {
+    pub(super) fn new(
+        report: &'a RunReport,
+        program: &str,
+        report_dir: String,
+        perfetto: Option<String>,
+    ) -> Self {
         ReplaySummary {
             format: "chaos.replay/1",
             scenario: &report.scenario.name,
@@ -129,6 +137,7 @@ impl<'a> ReplaySummary<'a> {
             verdicts: report.verdicts.iter().map(VerdictLine::from).collect(),
             replay: format!("{program} {}", report.replay),
             report_dir,
+            perfetto,
         }
     }
 }

@@ -60,8 +60,13 @@ pub(super) fn replay(
         })?;
     }
     if json {
-        let summary =
-            output::ReplaySummary::new(&run.report, &program(), dir.display().to_string());
+        let perfetto = outputs.perfetto.map(|file| file.display().to_string());
+        let summary = output::ReplaySummary::new(
+            &run.report,
+            &program(),
+            dir.display().to_string(),
+            perfetto,
+        );
         output::print_json(&summary);
     } else {
         println!("report: {}", dir.join("report.json").display());
