@@ -6,6 +6,7 @@
 //! from a scenario or a checker is escaped, so it can neither break a table
 //! nor smuggle HTML into the page that renders it.
 
+use super::evidence_log;
 pub use super::md_text::{cell, inline};
 use super::summary::SuiteSummary;
 use super::view::{self, AvailabilityNumbers};
@@ -96,6 +97,7 @@ pub fn render(report: &RunReport, record: &RunRecord) -> String {
                     v.evidence[..shown].iter().map(view::history_line).collect();
                 out.push_str(&fenced("text", &lines.join("\n")));
             }
+            target_log(&mut out, v, record);
         }
     }
 
@@ -283,6 +285,34 @@ pub fn render_suite(summary: &SuiteSummary) -> String {
     }
     let _ = writeln!(out, "\nharness {}", inline(&summary.harness_version));
     out
+}
+
+/// The target's log in a failed verdict's evidence window, as a text
+/// block under the evidence; nothing when the verdict quotes no history
+/// event.
+fn target_log(out: &mut String, v: &crate::check::Verdict, record: &RunRecord) {
+    let Some(log) = evidence_log::of(v, record) else {
+        return;
+    };
+    if log.lines.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nTarget log ({}): the target logged nothing in the evidence window.",
+            log.range
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nTarget log ({}, {} of {} events):\n",
+        log.range,
+        log.lines.len(),
+        log.total
+    );
+    out.push_str(&fenced("text", &log.lines.join("\n")));
+    if log.total > log.lines.len() {
+        out.push_str("\nThe rest: `replay --trace` prints every event.\n");
+    }
 }
 
 /// What a run's record of one assertion shows: when it first failed, or
@@ -480,5 +510,30 @@ mod tests {
         assert!(md.contains(
             "| s | 1 | ❓ UNKNOWN | linearizable: budget \\| exhausted | `chaos replay s.toml --seed 1` |"
         ));
+    }
+
+    #[test]
+    fn the_target_log_in_the_evidence_window_is_listed_under_the_evidence() {
+        let (report, record) = crate::report::evidence_log::fixture::sample();
+        let md = render(&report, &record);
+        let block = md
+            .split("Target log (")
+            .nth(1)
+            .expect("a target log block")
+            .split("\n```\n")
+            .next()
+            .unwrap();
+        assert!(
+            block.starts_with("200ms to 210ms, 1 of 1 events):"),
+            "{block}"
+        );
+        assert!(
+            block.contains("205ms server INFO register: inside term=3"),
+            "{block}"
+        );
+        assert!(
+            !block.contains("before") && !block.contains("after"),
+            "{block}"
+        );
     }
 }

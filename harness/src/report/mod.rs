@@ -9,6 +9,7 @@
 //! Files are written atomically (a temporary file renamed into place), so a
 //! crash or a concurrent reader never sees half a report.
 
+mod evidence_log;
 pub mod histogram;
 pub mod history_files;
 pub mod html;
