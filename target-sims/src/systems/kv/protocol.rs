@@ -125,12 +125,18 @@ pub enum Reply {
 
 /// Percent-escapes a string into a token.
 pub fn encode_str(s: &str, out: &mut String) {
+    // Hot: a transaction's reply and every log entry carrying one pass
+    // through here, whole lists at a time, so no allocation per byte.
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(s.len() + 1);
     out.push('=');
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 0xF)] as char);
         }
     }
 }
