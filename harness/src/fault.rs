@@ -16,7 +16,7 @@
 //! so `[["role:leader"], ["servers"]]` cuts the leader off from the other
 //! servers, whoever leads.
 
-use crate::duration::{format_duration, serde_text, SignedDuration};
+use crate::duration::{serde_text, SignedDuration};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -178,12 +178,19 @@ impl FaultAction {
                 latency,
                 jitter,
                 ..
-            } => format!(
-                "latency {}+{} on {}",
-                format_duration(*latency),
-                format_duration(*jitter),
-                between_label(between)
-            ),
+            } => {
+                // Rounded for a reader (the plan keeps the exact values).
+                let jitter = if jitter.is_zero() {
+                    String::new()
+                } else {
+                    format!("+{}", crate::duration::human(*jitter))
+                };
+                format!(
+                    "latency {}{jitter} on {}",
+                    crate::duration::human(*latency),
+                    between_label(between)
+                )
+            }
             FaultAction::EndLatency { id } => format!("end latency #{id}"),
             FaultAction::Loss { between, rate, .. } => {
                 format!("loss {rate:.2} on {}", between_label(between))
@@ -222,7 +229,11 @@ impl FaultAction {
                 hosts, probability, ..
             } => format!("disk-corrupt {} (p={probability:.2})", set(hosts)),
             FaultAction::DiskSlow { hosts, latency, .. } => {
-                format!("disk-slow {} (+{})", set(hosts), format_duration(*latency))
+                format!(
+                    "disk-slow {} (+{})",
+                    set(hosts),
+                    crate::duration::human(*latency)
+                )
             }
             FaultAction::EndDiskFault { id } => format!("end disk fault #{id}"),
             FaultAction::ClockJump { hosts, offset, .. } => {

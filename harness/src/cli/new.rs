@@ -87,16 +87,24 @@ fn starter_mix(kinds: &[OpKind]) -> String {
 fn starter_scenario(name: &str, target: &str, settings: &str, host: &str, mix: &str) -> String {
     let settings: String = settings.lines().map(|l| format!("{l}\n")).collect();
     let served = format!("mix = {mix}");
-    let mix_line = format!("{served:<34}# weights of the operation kinds the target serves");
+    // Lines holding a substituted value are padded here, so their
+    // comments line up with the fixed lines' (column 35).
+    let commented = |code: String, comment: &str| format!("{code:<34}# {comment}");
+    let mix_line = commented(served, "weights of the operation kinds the target serves");
+    let name_line = commented(
+        format!("name = \"{name}\""),
+        "required; names the report folder",
+    );
+    let system_line = commented(format!("system = \"{target}\""), "required");
     format!(
         r#"# A scenario: a target system, a workload, faults and the invariants that must hold.
 # Every key is optional unless marked; the values shown are the defaults.
-name = "{name}"                    # required; names the report folder
+{name_line}
 description = "what this scenario shows"
 seeds = 20                        # seeds `chaos run` uses by default
 
 [target]
-system = "{target}"               # required
+{system_line}
 {settings}
 [simulation]
 duration = "10s"                  # how long the workload runs (simulated time)

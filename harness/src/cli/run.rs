@@ -488,9 +488,9 @@ fn print_suite(summary: &SuiteSummary, program: &str) {
                 .map(|(k, s)| format!("{k} {}/{} ({} failed)", s.seeds, c.seeds, s.failed))
                 .collect();
             println!(
-                "  {name}: {}; {} target states reached",
+                "  {name}: {}; {} reached (distinct `target: message` events)",
                 kinds.join(", "),
-                c.states.len()
+                crate::report::counted(c.states.len() as u64, "target state")
             );
         }
     }

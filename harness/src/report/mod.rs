@@ -195,6 +195,16 @@ pub fn replay_args(scenario: &str, seed: u64, overrides: &[String]) -> String {
     args
 }
 
+/// `n` and a noun, in the plural unless `n` is 1: "1 key", "3 keys".
+/// Only for nouns whose plural adds an `s`.
+pub fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// `word` as one word of a POSIX shell command line: unchanged when every
 /// character is one no shell treats specially (letters, digits and
 /// `=._-:/`), otherwise in single quotes, a `'` inside written `'\''`

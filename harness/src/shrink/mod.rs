@@ -45,15 +45,16 @@ pub struct Size {
 
 impl std::fmt::Display for Size {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::report::counted;
         write!(
             f,
-            "{} fault events ({} of faults), {} clients, {} keys, {} workload, {} operations",
-            self.fault_events,
+            "{} ({} of faults), {}, {}, {} workload, {}",
+            counted(self.fault_events as u64, "fault event"),
             crate::duration::human(self.fault_time),
-            self.clients,
-            self.keys,
+            counted(u64::from(self.clients), "client"),
+            counted(u64::from(self.keys), "key"),
             crate::duration::human(self.duration),
-            self.operations
+            counted(self.operations, "operation")
         )
     }
 }
