@@ -79,11 +79,23 @@ fn as_applied(action: &FaultAction, hits: &[FaultHit]) -> Option<FaultAction> {
     };
     let mut action = action.clone();
     match &mut action {
-        FaultAction::Partition { id, sides: s } => *s = sides(*id, s),
+        FaultAction::Partition { id, sides: s } => {
+            // A side that was only a role nobody held is empty: it cut
+            // nothing off. With fewer than two sides left the partition
+            // separated nobody (and an empty side is no valid event).
+            *s = sides(*id, s);
+            s.retain(|side| !side.is_empty());
+            if s.len() < 2 {
+                return None;
+            }
+        }
         FaultAction::PartitionOneway { id, from, to } => {
             let mut both = sides(*id, &[from.clone(), to.clone()]).into_iter();
             *from = both.next().unwrap_or_default();
             *to = both.next().unwrap_or_default();
+            if from.is_empty() || to.is_empty() {
+                return None;
+            }
         }
         FaultAction::Latency {
             id,
@@ -100,6 +112,10 @@ fn as_applied(action: &FaultAction, hits: &[FaultHit]) -> Option<FaultAction> {
                 both.next().unwrap_or_default(),
                 both.next().unwrap_or_default(),
             ];
+            // Between nobody and the rest: it slowed or dropped nothing.
+            if between.iter().any(Vec::is_empty) {
+                return None;
+            }
         }
         FaultAction::Crash { id, host, .. }
         | FaultAction::Bounce { id, host, .. }
@@ -408,5 +424,51 @@ mod tests {
             .events
             .iter()
             .any(|e| matches!(e, FaultEventSpec::ClockJump { host, .. } if host == "servers")));
+    }
+
+    #[test]
+    fn a_role_partition_that_hit_nobody_is_left_out_and_one_that_hit_a_host_names_it() {
+        let topology = Topology {
+            servers: vec!["n1".into(), "n2".into(), "n3".into()],
+            clients: vec!["client-0".into()],
+        };
+        let isolate = |at: u64| FaultEventSpec::Isolate {
+            at: Duration::from_secs(at),
+            duration: Some(Duration::from_secs(1)),
+            host: "role:leader".into(),
+        };
+        let scenario = ScenarioBuilder::new("s", "test")
+            .duration(Duration::from_secs(10))
+            .fault(isolate(2))
+            .fault(isolate(5))
+            .build();
+        let plan = expand(&scenario, &topology, 0);
+        let ids: Vec<FaultId> = plan
+            .events
+            .iter()
+            .filter_map(|e| match &e.action {
+                FaultAction::Partition { id, .. } => Some(*id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ids.len(), 2, "{:?}", plan.events);
+        // In the run, nobody led at 2 s and n2 led at 5 s.
+        let hit = |id, hosts: &[&str]| FaultHit {
+            id,
+            time_ns: 0,
+            target: "role:leader".into(),
+            hosts: hosts.iter().map(|h| h.to_string()).collect(),
+        };
+        let hits = [hit(ids[0], &[]), hit(ids[1], &["n2"])];
+        let events = explicit_events(&plan, &hits).unwrap();
+        assert_eq!(events.len(), 1, "{events:?}");
+        let FaultEventSpec::Partition { at, sides, .. } = &events[0] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(*at, Duration::from_secs(5));
+        assert_eq!(sides[0], vec!["n2".to_string()]);
+        assert!(!sides[1].contains(&"n2".to_string()), "{sides:?}");
+        // No empty side: scenario validation refuses one.
+        assert!(sides.iter().all(|side| !side.is_empty()), "{sides:?}");
     }
 }
