@@ -376,3 +376,53 @@ fn seed_and_the_other_flags_are_described_in_help() {
     let out = chaos(&["run", "--help"]);
     assert!(stdout(&out).contains("Worker threads (default: every core; at most 1024)"));
 }
+
+#[test]
+fn a_binary_under_its_own_name_is_named_alike_in_the_terminal_reports_and_shrunk_files() {
+    let dir = scratch("own-name");
+    let shrunk = dir.join("shrunk.toml");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_chaos-e2e"))
+            .args(args)
+            .current_dir(repo_root())
+            .env("CHAOS_E2E_OWN_NAME", "1")
+            // Outside cargo, as a user's installed binary runs.
+            .env_remove("CARGO_MANIFEST_DIR")
+            .output()
+            .unwrap()
+    };
+    let report_dir = dir.to_str().unwrap();
+    let replay = run(&[
+        "replay",
+        "register-lost-replies",
+        "--seed",
+        "0",
+        "--set",
+        "target.retry_unsafe=true",
+        "--report-dir",
+        report_dir,
+    ]);
+    let expected = "chaos-e2e replay scenarios/register-lost-replies.toml --seed 0";
+    assert!(stdout(&replay).contains(expected), "{}", stdout(&replay));
+    let md = std::fs::read_to_string(dir.join("register-lost-replies/seed-0/report.md")).unwrap();
+    assert!(md.contains(expected), "{md}");
+    let out = run(&[
+        "shrink",
+        "register-lost-replies",
+        "--seed",
+        "0",
+        "--set",
+        "target.retry_unsafe=true",
+        "--max-runs",
+        "2",
+        "--out",
+        shrunk.to_str().unwrap(),
+    ]);
+    assert!(
+        stdout(&out).contains("replay: chaos-e2e replay"),
+        "{}",
+        stdout(&out)
+    );
+    let file = std::fs::read_to_string(&shrunk).unwrap();
+    assert!(file.contains("# Replay: chaos-e2e replay"), "{file}");
+}

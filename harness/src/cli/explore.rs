@@ -130,10 +130,10 @@ pub(super) fn explore(
     }
 }
 
-/// Replay commands in files say `chaos`; the terminal names the binary
-/// actually run.
+/// Replay commands in files name the binary; the terminal says how it was
+/// run (`cargo run --release --` under cargo).
 fn with_program(replay: &str) -> String {
-    match replay.strip_prefix(crate::report::REPLAY_PROGRAM) {
+    match replay.strip_prefix(crate::report::replay_program()) {
         Some(rest) => format!("{}{rest}", program()),
         None => replay.to_string(),
     }

@@ -4,7 +4,7 @@
 //! search writes the same bytes.
 
 use super::{Exploration, Finding, Problem, Stop};
-use crate::report::{shell_word, write_atomic, REPLAY_PROGRAM};
+use crate::report::{replay_program, shell_word, write_atomic};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -35,7 +35,11 @@ pub struct FindingFiles {
 
 /// The replay command of a scenario file and seed.
 pub fn replay(file: &str, seed: u64) -> String {
-    format!("{REPLAY_PROGRAM} replay {} --seed {seed}", shell_word(file))
+    format!(
+        "{} replay {} --seed {seed}",
+        replay_program(),
+        shell_word(file)
+    )
 }
 
 /// A finding as a scenario file: a header saying where it came from and

@@ -222,14 +222,31 @@ pub fn shell_word(word: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// How printed replay commands spell the program. A target crate's binary
-/// is called `chaos` by convention (see DESIGN.md); the terminal output of
-/// `chaos` itself names the binary it was actually run as.
-pub const REPLAY_PROGRAM: &str = "chaos";
+/// How replay commands in reports and shrunk files spell the program
+/// until [`set_replay_program`] names it.
+pub const DEFAULT_REPLAY_PROGRAM: &str = "chaos";
+
+static REPLAY_PROGRAM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names the program in every replay command written from now on: the CLI
+/// sets it once, at start, to its own binary's file name (`chaos`, or a
+/// user's `my-chaos`), so files say what the terminal says. The same
+/// binary always writes the same bytes. The first call wins: a binary that
+/// stands in for another may name it before calling `cli::main`.
+pub fn set_replay_program(name: &str) {
+    let _ = REPLAY_PROGRAM.set(name.to_string());
+}
+
+/// The program replay commands in files name (see [`set_replay_program`]).
+pub fn replay_program() -> &'static str {
+    REPLAY_PROGRAM
+        .get()
+        .map_or(DEFAULT_REPLAY_PROGRAM, String::as_str)
+}
 
 /// The full command that replays a run, from its `replay` arguments.
 pub fn replay_command(replay: &str) -> String {
-    format!("{REPLAY_PROGRAM} {replay}")
+    format!("{} {replay}", replay_program())
 }
 
 #[cfg(test)]

@@ -308,7 +308,8 @@ pub fn to_file(shrunk: &Shrunk, source: &str, out: &str) -> Result<String, Strin
         "# Shrunk by `chaos shrink` from {source} seed {seed}: it still fails `{invariant}`.\n\
          # Before: {before}\n\
          # After:  {after}\n\
-         # Replay: chaos replay {out} --seed {seed}\n\n{body}",
+         # Replay: {program} replay {out} --seed {seed}\n\n{body}",
+        program = crate::report::replay_program(),
         out = crate::report::shell_word(out),
         seed = shrunk.seed,
         invariant = shrunk.invariant,
