@@ -50,7 +50,7 @@ pub use interrupt::EXIT_INTERRUPTED;
 /// Entry point for a `chaos` binary.
 pub fn main(registry: Registry) -> ExitCode {
     restore_default_sigpipe();
-    crate::report::set_replay_program(&binary_name());
+    crate::report::set_replay_program(&invoked_name());
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -232,7 +232,7 @@ fn invoked_name() -> String {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
         })
-        .unwrap_or_else(|| "chaos".into())
+        .unwrap_or_else(|| crate::report::DEFAULT_REPLAY_PROGRAM.into())
 }
 
 /// The scenario folder: `./scenarios` if present, else the bundled one.
@@ -283,18 +283,6 @@ fn resolve(arg: &str, registry: &Registry) -> Result<PathBuf, String> {
     ))
 }
 
-/// The file name of the binary this process runs (`chaos` if unknown).
-fn binary_name() -> String {
-    std::env::args()
-        .next()
-        .and_then(|a| {
-            Path::new(&a)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| crate::report::DEFAULT_REPLAY_PROGRAM.into())
-}
-
 /// How to spell the `chaos` command in printed replay commands.
 fn program() -> String {
     if std::env::var_os("CARGO_MANIFEST_DIR").is_some() {
@@ -307,7 +295,7 @@ fn program() -> String {
             "cargo run --".into()
         };
     }
-    binary_name()
+    invoked_name()
 }
 
 fn exec_options(report: &ReportArgs) -> ExecOptions {
