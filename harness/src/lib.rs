@@ -57,6 +57,7 @@ pub use toml;
 pub use tracing;
 pub use turmoil;
 
+pub mod agreement;
 pub mod assertions;
 pub mod check;
 pub mod cli;

@@ -6,6 +6,7 @@
 //! trace hash covers history and trace alike, in the order they happened: two
 //! runs with equal hashes behaved identically as far as anyone can observe.
 
+use crate::agreement::{AppliedLog, AppliedSummary};
 use crate::assertions::AssertionRecord;
 use crate::fault::FaultHit;
 use crate::history::{Event, History};
@@ -113,6 +114,10 @@ pub struct RunRecord {
     /// [`crate::sim::publish_state`]), for the convergence checker.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub replica_states: BTreeMap<String, PublishedState>,
+    /// What replicas reported applying at each log position (see
+    /// [`crate::sim::publish_applied`]); `None` if none did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<AppliedSummary>,
     /// Every assertion the target's code reached (see
     /// [`crate::assertions`]), sorted by message then kind. Not part of the
     /// trace hash: assertions observe a run without changing it.
@@ -164,6 +169,7 @@ pub struct RunLog {
     pub trace: Vec<TraceEvent>,
     pub trace_dropped: u64,
     pub replica_states: BTreeMap<String, PublishedState>,
+    pub applied: AppliedLog,
     pub plan_events_applied: usize,
     pub max_ops_reached_ns: Option<u64>,
     pub roles: RoleTimeline,
@@ -179,6 +185,7 @@ impl RunLog {
             trace: Vec::new(),
             trace_dropped: 0,
             replica_states: BTreeMap::new(),
+            applied: AppliedLog::default(),
             plan_events_applied: 0,
             max_ops_reached_ns: None,
             roles: RoleTimeline::default(),
@@ -235,6 +242,7 @@ impl RunLog {
             elapsed,
             steps,
             replica_states: self.replica_states,
+            applied: self.applied.finish(),
             assertions: Vec::new(),
             plan_events_applied: self.plan_events_applied,
             max_ops_reached_ns: self.max_ops_reached_ns,

@@ -224,7 +224,11 @@ fn run_verdicts(
         verdicts.push(jobs::check(&ops, &record.history.events, plan, spec));
     }
     if invariants.convergence.is_some() {
-        verdicts.push(convergence::check(&plan.servers, &record.replica_states));
+        verdicts.push(convergence::check(
+            &plan.servers,
+            &record.replica_states,
+            record.applied.as_ref(),
+        ));
     }
     verdicts
 }

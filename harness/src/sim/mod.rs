@@ -75,6 +75,25 @@ pub fn publish_state(host: &str, state: impl Into<String>) {
     });
 }
 
+/// Called by a target's host software each time a replica applies a log
+/// position, with a digest of what it applied: of the entry, or of every
+/// entry up to it. Replicas must agree at every position; the first that
+/// does not fails the convergence check (see [`crate::agreement`]).
+/// Outside a simulation this does nothing.
+pub fn publish_applied(host: &str, position: u64, digest: u64) {
+    let time_ns = turmoil::sim_elapsed().map_or_else(now_ns, |d| d.as_nanos() as u64);
+    with_log(|log| {
+        log.applied.report(
+            position,
+            crate::agreement::AppliedAt {
+                host: host.to_string(),
+                digest,
+                time_ns,
+            },
+        );
+    });
+}
+
 fn now_ns() -> u64 {
     capture::NOW_NS.with(|n| n.get())
 }

@@ -53,6 +53,8 @@ const FLOORS: &[(&str, u32)] = &[
     ("host_faults", 2),
     ("record", 2),
     ("history", 1),
+    // What replicas applied at each log position, compared as reported.
+    ("agreement", 1),
     // What system code asserts in a run, tallied on the run's thread; the
     // macros a target calls sit here, below `target` and `record`.
     ("assertions", 1),

@@ -23,6 +23,9 @@ pub const META_TMP_PATH: &str = "/kv/meta.tmp";
 pub struct Checkpoint {
     pub last_index: u64,
     pub last_term: u64,
+    /// The history digest at `last_index` (see `node/state.rs`), so that a
+    /// replica starting from this checkpoint goes on with the same chain.
+    pub digest: u64,
     pub state: BTreeMap<String, String>,
 }
 
@@ -40,7 +43,8 @@ impl Checkpoint {
     pub fn encode(&self) -> Vec<u8> {
         let t = Tokens::new("checkpoint")
             .num(self.last_index)
-            .num(self.last_term);
+            .num(self.last_term)
+            .num(self.digest);
         let mut out = Vec::new();
         frame(encode_state(t, &self.state).finish().as_bytes(), &mut out);
         out
@@ -51,6 +55,7 @@ impl Checkpoint {
         let checkpoint = Checkpoint {
             last_index: p.num()?,
             last_term: p.num()?,
+            digest: p.num()?,
             state: decode_state(&mut p)?,
         };
         p.end()?;
@@ -136,6 +141,7 @@ mod tests {
         let c = Checkpoint {
             last_index: 40,
             last_term: 3,
+            digest: 0x1234_5678_9abc_def0,
             state: [("k0".to_string(), "1 2 3 ".to_string())].into(),
         };
         let bytes = c.encode();

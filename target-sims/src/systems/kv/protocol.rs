@@ -77,6 +77,8 @@ pub struct SnapshotRequest {
     pub last_index: u64,
     pub last_term: u64,
     pub round: u64,
+    /// The history digest at `last_index`.
+    pub digest: u64,
     pub state: BTreeMap<String, String>,
 }
 
@@ -325,7 +327,8 @@ impl Request {
                     .num(s.leader as u64)
                     .num(s.last_index)
                     .num(s.last_term)
-                    .num(s.round);
+                    .num(s.round)
+                    .num(s.digest);
                 encode_state(t, &s.state).finish()
             }
         }
@@ -378,6 +381,7 @@ impl Request {
                 last_index: p.num()?,
                 last_term: p.num()?,
                 round: p.num()?,
+                digest: p.num()?,
                 state: decode_state(&mut p)?,
             }),
             other => return Err(format!("unknown request {other:?}")),
@@ -554,6 +558,7 @@ mod tests {
                 last_index: 100,
                 last_term: 3,
                 round: 1,
+                digest: u64::MAX,
                 state: [("k0".to_string(), "1 2 ".to_string())].into(),
             }),
         ];

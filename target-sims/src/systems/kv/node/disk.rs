@@ -52,6 +52,7 @@ impl Node {
                 .log
                 .term_at(self.applied)
                 .expect("applied is in the log"),
+            digest: self.digest,
             state: self.state.clone(),
         };
         if let Err(err) = replace_file(

@@ -218,6 +218,8 @@ struct Node {
     checkpoint: Rc<Checkpoint>,
     commit: u64,
     applied: u64,
+    /// Digest of every entry applied so far, chained (`state.rs`).
+    digest: u64,
     state: BTreeMap<String, String>,
     role: Role,
     leader: Option<usize>,
@@ -271,6 +273,7 @@ impl Node {
             checkpoint: Rc::default(),
             commit: 0,
             applied: 0,
+            digest: 0,
             state: BTreeMap::new(),
             role: Role::Follower,
             leader: None,
@@ -293,6 +296,7 @@ impl Node {
         self.wal = loaded.wal;
         self.commit = loaded.checkpoint.last_index;
         self.applied = loaded.checkpoint.last_index;
+        self.digest = loaded.checkpoint.digest;
         self.state = loaded.checkpoint.state.clone();
         self.checkpoint = Rc::new(loaded.checkpoint);
         self.role = Role::Follower;
@@ -333,7 +337,10 @@ impl Node {
     }
 
     fn publish(&self) {
-        let text = encode_state(Tokens::new("kv"), &self.state).finish();
+        // The applied index and history digest come first, so replicas that
+        // hold the same values but applied different histories disagree.
+        let head = Tokens::new("kv").num(self.applied).num(self.digest);
+        let text = encode_state(head, &self.state).finish();
         harness::sim::publish_state(&self.host, text);
     }
 

@@ -144,6 +144,7 @@ impl Node {
         let checkpoint = Checkpoint {
             last_index: s.last_index,
             last_term: s.last_term,
+            digest: s.digest,
             state: s.state,
         };
         if let Err(err) = replace_file(
@@ -167,6 +168,7 @@ impl Node {
         self.state = checkpoint.state.clone();
         self.commit = s.last_index;
         self.applied = s.last_index;
+        self.digest = checkpoint.digest;
         self.checkpoint = Rc::new(checkpoint);
         self.publish();
         done
@@ -240,6 +242,7 @@ impl Node {
                 last_index: self.checkpoint.last_index,
                 last_term: self.checkpoint.last_term,
                 round: self.round,
+                digest: self.checkpoint.digest,
                 state: self.checkpoint.state.clone(),
             })
         } else {

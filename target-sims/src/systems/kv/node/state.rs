@@ -1,9 +1,20 @@
 //! The state machine: committed entries applied in order, each answering
 //! the client that proposed it (or `unknown` if its entry was replaced),
 //! and the applied state published for the convergence checker.
+//!
+//! Besides the state, a replica keeps a *history digest*: every applied
+//! entry chained into one hash, carried in checkpoints so that it survives
+//! compaction, restarts and a checkpoint sent by the leader. Replicas that
+//! applied the same entries agree on it; one that applied a different
+//! command at some index (a record damaged on disk and trusted, say)
+//! disagrees for good, even after later writes have overwritten the keys
+//! it got wrong. It is published with the state, as etcd's members compare
+//! a hash of their store at the same revision to find a corrupted one, and
+//! reported at every applied index (`harness::sim::publish_applied`), so
+//! the harness sees a divergence even if a checkpoint repairs it later.
 
 use super::Node;
-use crate::systems::kv::protocol::{Command, Reply};
+use crate::systems::kv::protocol::{Command, Entry, Reply, Tokens};
 use crate::systems::kv::txn::{execute, TxnCommand};
 use std::collections::BTreeMap;
 
@@ -18,6 +29,8 @@ impl Node {
             };
             let result = apply_command(&mut self.state, &entry.command);
             self.applied = index;
+            self.digest = chain_digest(self.digest, index, &entry);
+            harness::sim::publish_applied(&self.host, index, self.digest);
             commit_moved = true;
             if let Some((term, reply)) = self.pending_writes.remove(&index) {
                 let answer = if term == entry.term {
@@ -37,6 +50,13 @@ impl Node {
         }
         self.maybe_checkpoint().await;
     }
+}
+
+/// The history digest after applying `entry` at `index`: FNV-1a over the
+/// digest before it and the entry as its WAL record spells it.
+pub(super) fn chain_digest(digest: u64, index: u64, entry: &Entry) -> u64 {
+    let record = Tokens::new("").num(digest).num(index).entry(entry).finish();
+    harness::seed::fnv1a(record.as_bytes())
 }
 
 /// Sets a key; the empty string is the absent key.
