@@ -6,7 +6,9 @@
 //! the same seed. Then, keeping whatever still fails with the same
 //! invariant, the shrinker removes fault events (delta debugging: halves,
 //! then quarters, … of the list, then single events), shortens each
-//! remaining fault, and trims clients, keys and the workload's duration.
+//! remaining fault, and trims clients, keys and the workload's duration —
+//! in rounds, again while a round still made something smaller, because a
+//! smaller workload can make a fault unnecessary.
 //! Every candidate is a full deterministic run, so the result is itself a
 //! scenario file that `chaos replay FILE --seed S` reproduces. Bounded by
 //! a number of runs; what it has when the budget ends is still a valid,
@@ -195,9 +197,35 @@ pub fn shrink(
         format!("the explicit plan of seed {seed} does not reproduce the {invariant} failure")
     })?;
 
-    // 1. Fewer fault events: delta debugging over the list.
+    // Each pass can open the way for another: a fault that was needed with
+    // eight clients may not be with one. So the passes repeat until a
+    // whole round changes nothing (or the run budget ends).
+    loop {
+        let fewer_events = remove_events(&mut current, &mut operations, &mut oracle);
+        let shorter = shorten_faults(&mut current, &mut operations, &mut oracle);
+        let smaller = trim_workload(&mut current, &mut operations, &mut oracle);
+        if !(fewer_events || shorter || smaller) || oracle.exhausted() {
+            break;
+        }
+    }
+
+    let after = size(&current, operations);
+    Ok(Shrunk {
+        scenario: current,
+        seed,
+        invariant,
+        before,
+        after,
+        runs: oracle.runs,
+    })
+}
+
+/// Fewer fault events: delta debugging over the list (halves, then
+/// quarters, … then single events). True if any was removed.
+fn remove_events(current: &mut Scenario, operations: &mut u64, oracle: &mut Oracle) -> bool {
+    let mut changed = false;
     let mut chunk = current.faults.events.len().div_ceil(2).max(1);
-    while chunk >= 1 && !current.faults.events.is_empty() && !oracle.exhausted() {
+    while !current.faults.events.is_empty() && !oracle.exhausted() {
         let mut removed_any = false;
         let mut start = 0;
         while start < current.faults.events.len() {
@@ -205,9 +233,10 @@ pub fn shrink(
             let end = (start + chunk).min(candidate.faults.events.len());
             candidate.faults.events.drain(start..end);
             if let Some(ops) = oracle.fails(&candidate) {
-                current = candidate;
-                operations = ops;
+                *current = candidate;
+                *operations = ops;
                 removed_any = true;
+                changed = true;
             } else {
                 start += chunk;
             }
@@ -220,8 +249,12 @@ pub fn shrink(
             break;
         }
     }
+    changed
+}
 
-    // 2. Shorter faults.
+/// Shorter faults: each duration halved while the failure holds.
+fn shorten_faults(current: &mut Scenario, operations: &mut u64, oracle: &mut Oracle) -> bool {
+    let mut changed = false;
     for i in 0..current.faults.events.len() {
         while let Some(d) = current.faults.events[i].duration() {
             let shorter = to_tick(d / 2, current.simulation.tick);
@@ -232,33 +265,35 @@ pub fn shrink(
             candidate.faults.events[i] = with_duration(&candidate.faults.events[i], shorter);
             match oracle.fails(&candidate) {
                 Some(ops) => {
-                    current = candidate;
-                    operations = ops;
+                    *current = candidate;
+                    *operations = ops;
+                    changed = true;
                 }
                 None => break,
             }
         }
     }
+    changed
+}
 
-    // 3. Fewer clients, keys, and a shorter workload.
-    let mut try_change = |current: &mut Scenario,
-                          operations: &mut u64,
-                          change: &dyn Fn(&mut Scenario) -> bool| {
-        loop {
-            let mut candidate = current.clone();
-            if !change(&mut candidate) || oracle.exhausted() {
-                return;
+/// Fewer clients, keys, and a shorter workload.
+fn trim_workload(current: &mut Scenario, operations: &mut u64, oracle: &mut Oracle) -> bool {
+    let mut changed = false;
+    let mut try_change = |change: &dyn Fn(&mut Scenario) -> bool| loop {
+        let mut candidate = current.clone();
+        if !change(&mut candidate) || oracle.exhausted() {
+            return;
+        }
+        match oracle.fails(&candidate) {
+            Some(ops) => {
+                *current = candidate;
+                *operations = ops;
+                changed = true;
             }
-            match oracle.fails(&candidate) {
-                Some(ops) => {
-                    *current = candidate;
-                    *operations = ops;
-                }
-                None => return,
-            }
+            None => return,
         }
     };
-    try_change(&mut current, &mut operations, &|s| {
+    try_change(&|s| {
         if s.workload.clients <= 1 {
             return false;
         }
@@ -266,14 +301,14 @@ pub fn shrink(
         s.workload.client_hosts = s.workload.client_hosts.min(s.workload.clients);
         true
     });
-    try_change(&mut current, &mut operations, &|s| {
+    try_change(&|s| {
         if s.workload.keys <= 1 {
             return false;
         }
         s.workload.keys /= 2;
         true
     });
-    try_change(&mut current, &mut operations, &|s| {
+    try_change(&|s| {
         let last_fault = s
             .faults
             .events
@@ -288,16 +323,7 @@ pub fn shrink(
         s.simulation.duration = to_tick(s.simulation.duration - cut, Duration::from_millis(100));
         true
     });
-
-    let after = size(&current, operations);
-    Ok(Shrunk {
-        scenario: current,
-        seed,
-        invariant,
-        before,
-        after,
-        runs: oracle.runs,
-    })
+    changed
 }
 
 /// The shrunk scenario as a file: a header saying where it came from and
