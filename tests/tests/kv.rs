@@ -186,6 +186,47 @@ fn the_generic_swarm_catches_a_trusted_corrupt_record_by_the_replicas_applied_hi
 }
 
 #[test]
+fn the_lease_swarm_catches_a_lease_that_trusts_a_skewed_clock() {
+    // kv-lease-swarm seed 5: n4's clock runs at 19% of true speed all
+    // storm long. At 18.01 s n4 leads and a zone split cuts it off with
+    // client-0 while client-1 reaches the majority, which elects a new
+    // leader and takes writes. A lease measured on n4's slow clock
+    // outlasts the election, and n4 answers client-0's reads from its
+    // stale state; the correct lease sees the clock disagree with its
+    // monotonic timer and asks a quorum instead.
+    let buggy = run(
+        &bundled("kv-lease-swarm", &["target.bug=lease-ignores-drift"]),
+        5,
+    );
+    let verdict = buggy
+        .report
+        .verdicts
+        .iter()
+        .find(|v| v.invariant == "linearizable")
+        .unwrap();
+    assert_eq!(verdict.status, Status::Fail, "{}", verdict.summary);
+    let faults: Vec<&str> = buggy
+        .record
+        .trace
+        .iter()
+        .filter(|e| e.source == "nemesis")
+        .map(|e| e.message.as_str())
+        .collect();
+    assert!(
+        faults.contains(&"clock-drift n4 (rate -0.81)"),
+        "every server's clock skewed from the storm's start: {faults:?}"
+    );
+    assert!(
+        faults.contains(
+            &"partition [role:leader,n2,client-0] | [n1,n4,n3,n5,client-1] (role:leader = n4)"
+        ),
+        "the leader split off with one client host: {faults:?}"
+    );
+    let correct = run(&bundled("kv-lease-swarm", &[]), 5);
+    assert_eq!(correct.report.status, Status::Pass);
+}
+
+#[test]
 fn the_trace_shows_elections_checkpoints_and_recovery_from_a_bad_disk() {
     let mut seen = BTreeSet::new();
     for (scenario, seed) in [("kv-crash-corrupt", 2), ("kv-rolling-restart", 0)] {

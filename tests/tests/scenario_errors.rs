@@ -285,6 +285,19 @@ fn random_clock_drift_range_reversed() {
     );
 }
 
+#[test]
+fn random_clock_skew_out_of_range() {
+    let text =
+        format!("{VALID}\n[faults.random]\nkinds = [\"crash\"]\nrecovery = \"1s\"\nclock_skew = [-2.0, 0.5]\n");
+    assert_error(
+        "random-skew",
+        &text,
+        17,
+        "faults.random.clock_skew",
+        "expected rates [low, high] within [-1, 10], found [-2, 0.5]",
+    );
+}
+
 /// `VALID` with an `[invariants.linearizable]` table holding `rest`
 /// (from line 16 on).
 fn with_linearizable(rest: &str) -> String {

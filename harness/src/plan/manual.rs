@@ -6,7 +6,7 @@
 //! resolve when they fire.
 
 use super::groups::Process;
-use super::partitions::{bridge, isolate, isolate_peers, majority_minority, ring};
+use super::partitions::{bridge, isolate, isolate_peers, majority_minority, ring, Clients};
 use super::PlanBuilder;
 use crate::fault::{role_of_target, FaultAction};
 use crate::scenario::{FaultEventSpec, Topology};
@@ -99,11 +99,11 @@ impl PlanBuilder {
                 Some(FaultAction::EndPartition { id }),
             ),
             FaultEventSpec::MajorityMinority { host, .. } => (
-                majority_minority(id, topology, rng, host.as_deref(), false),
+                majority_minority(id, topology, rng, host.as_deref(), Clients::WithMajority),
                 Some(FaultAction::EndPartition { id }),
             ),
             FaultEventSpec::SplitPeers { host, .. } => (
-                majority_minority(id, topology, rng, host.as_deref(), true),
+                majority_minority(id, topology, rng, host.as_deref(), Clients::OnBoth),
                 Some(FaultAction::EndPartition { id }),
             ),
             FaultEventSpec::Ring { order, .. } => (

@@ -1,13 +1,15 @@
 //! The shapes of a partition that both hand-written and random faults
 //! use: one host cut off (from everyone, or from the other servers only),
 //! a majority and a minority (with the clients, or reached by them all), a
-//! bridge, a ring. A host here may be a role target (`role:leader`): the
+//! bridge, a ring; or a majority and a minority each with some of the
+//! clients. A host here may be a role target (`role:leader`): the
 //! nemesis puts whoever holds it on its side and takes them off the others
 //! (see [`crate::fault`]), so these shapes list every host on the far side.
 
 use crate::fault::{role_of_target, FaultAction, FaultId};
 use crate::scenario::Topology;
 use rand::seq::SliceRandom;
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 /// One host on one side, every other host on the other.
@@ -39,20 +41,34 @@ fn all_but(hosts: Vec<String>, host: &str) -> Vec<String> {
     hosts.into_iter().filter(|h| h != host).collect()
 }
 
-/// Servers split into a strict majority and the rest; the clients go with
-/// the majority, or with `clients_on_both` on neither side (so they reach
-/// both). `pinned` (a server or a role) is put in the minority.
+/// Where the clients are when the servers split into a majority and a
+/// minority.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Clients {
+    /// On the majority's side.
+    WithMajority,
+    /// On neither side, so they reach both.
+    OnBoth,
+    /// The client hosts divided between the sides at random, at least one
+    /// on each (with a single client host: on both, as there is no
+    /// dividing one).
+    Divided,
+}
+
+/// Servers split into a strict majority and the rest, the clients placed
+/// as `clients` says. `pinned` (a server or a role) is put in the
+/// minority.
 pub(super) fn majority_minority(
     id: FaultId,
     topology: &Topology,
     rng: &mut ChaCha8Rng,
     pinned: Option<&str>,
-    clients_on_both: bool,
+    clients: Clients,
 ) -> FaultAction {
     let mut servers = topology.servers.clone();
     servers.shuffle(rng);
     let minority_size = (servers.len() - 1) / 2;
-    let (minority, mut majority) = match pinned {
+    let (mut minority, mut majority) = match pinned {
         None => (
             servers[..minority_size].to_vec(),
             servers[minority_size..].to_vec(),
@@ -77,8 +93,18 @@ pub(super) fn majority_minority(
             )
         }
     };
-    if !clients_on_both {
-        majority.extend(topology.clients.iter().cloned());
+    match clients {
+        Clients::WithMajority => majority.extend(topology.clients.iter().cloned()),
+        Clients::OnBoth => {}
+        Clients::Divided if topology.clients.len() < 2 => {}
+        Clients::Divided => {
+            let mut hosts = topology.clients.clone();
+            hosts.shuffle(rng);
+            let with_minority = rng.random_range(1..hosts.len());
+            let rest = hosts.split_off(with_minority);
+            minority.extend(hosts);
+            majority.extend(rest);
+        }
     }
     FaultAction::Partition {
         id,

@@ -1,5 +1,6 @@
 //! Random ("swarm") plans: which kinds a seed enables (and, with `jitter`,
-//! the network jitter it runs with), then a storm of faults from `start`
+//! the network jitter it runs with; with `clock_skew`, each server's clock
+//! rate for the whole storm), then a storm of faults from `start`
 //! until `recovery` before the end, each kind, server (or, with `roles`,
 //! role), length and parameter drawn from the plan stream, and a `heal
 //! all` at the storm's end.
@@ -10,7 +11,7 @@
 //! only when a scenario uses it, so older scenarios keep their plans.
 
 use super::groups::{process_targets, Process};
-use super::partitions::{bridge, isolate, isolate_peers, majority_minority, ring};
+use super::partitions::{bridge, isolate, isolate_peers, majority_minority, ring, Clients};
 use super::PlanBuilder;
 use crate::duration::{DurationRange, SignedDuration};
 use crate::fault::{role_of_target, Correlation, FaultAction};
@@ -80,6 +81,22 @@ impl PlanBuilder {
         rng: &mut ChaCha8Rng,
     ) {
         let storm_end = run_duration - random.recovery;
+        if let Some(range) = random.clock_skew {
+            // Each server's clock rate for the whole storm; the storm's
+            // closing `heal all` ends them.
+            for server in &topology.servers {
+                let rate = uniform_f64(rng, range);
+                let id = self.id();
+                self.push(
+                    random.start,
+                    FaultAction::ClockDrift {
+                        id,
+                        hosts: vec![server.clone()],
+                        rate,
+                    },
+                );
+            }
+        }
         // When each server is next free of a crash or pause, so the plan
         // never crashes a crashed host or pauses a paused one.
         let mut busy_until: Vec<Duration> = vec![Duration::ZERO; topology.servers.len()];
@@ -118,9 +135,15 @@ impl PlanBuilder {
                     self.push(t, isolate_peers(id, &target, topology));
                     self.push(end, FaultAction::EndPartition { id });
                 }
-                RandomFaultKind::MajorityMinority | RandomFaultKind::SplitPeers => {
-                    let on_both = kind == RandomFaultKind::SplitPeers;
-                    let shape = majority_minority(id, topology, rng, role.as_deref(), on_both);
+                RandomFaultKind::MajorityMinority
+                | RandomFaultKind::SplitPeers
+                | RandomFaultKind::SplitWithClients => {
+                    let clients = match kind {
+                        RandomFaultKind::MajorityMinority => Clients::WithMajority,
+                        RandomFaultKind::SplitPeers => Clients::OnBoth,
+                        _ => Clients::Divided,
+                    };
+                    let shape = majority_minority(id, topology, rng, role.as_deref(), clients);
                     self.push(t, shape);
                     self.push(end, FaultAction::EndPartition { id });
                 }

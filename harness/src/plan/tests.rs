@@ -1,7 +1,7 @@
 //! Expanding scenarios: same seed same plan, random storms within their
 //! bounds, manual events with their ends and windows.
 
-use super::partitions::majority_minority;
+use super::partitions::{majority_minority, Clients};
 use super::*;
 use crate::duration::{format_duration, SignedDuration};
 use crate::fault::{fault_kind, DiskOp};
@@ -66,7 +66,7 @@ fn swarm_seeds_enable_different_kind_sets() {
 fn majority_minority_keeps_a_strict_majority_with_the_clients() {
     let mut rng = Seed(1).stream("plan");
     let FaultAction::Partition { sides, .. } =
-        majority_minority(1, &topology(5), &mut rng, None, false)
+        majority_minority(1, &topology(5), &mut rng, None, Clients::WithMajority)
     else {
         panic!()
     };
@@ -261,4 +261,93 @@ fn swarm_kinds_bounds_how_many_kinds_a_seed_enables() {
         .collect();
     assert!(sets.len() > 10, "different kinds per seed: {sets:?}");
     assert!(sets.iter().any(|k| k.len() == 1) && sets.iter().any(|k| k.len() == 2));
+}
+
+#[test]
+fn a_split_with_clients_leaves_clients_on_both_sides_and_the_role_in_the_minority() {
+    let topology = Topology {
+        servers: (1..=5).map(|i| format!("n{i}")).collect(),
+        clients: (0..3).map(|i| format!("client-{i}")).collect(),
+    };
+    let mut minority_clients = std::collections::BTreeSet::new();
+    for seed in 0..40 {
+        let mut rng = Seed(seed).stream("plan");
+        let action = majority_minority(
+            1,
+            &topology,
+            &mut rng,
+            Some("role:leader"),
+            Clients::Divided,
+        );
+        let FaultAction::Partition { sides, .. } = action else {
+            panic!()
+        };
+        let clients_of =
+            |side: &Vec<String>| side.iter().filter(|h| h.starts_with("client")).count();
+        assert!(
+            clients_of(&sides[0]) >= 1 && clients_of(&sides[1]) >= 1,
+            "{sides:?}"
+        );
+        assert_eq!(
+            clients_of(&sides[0]) + clients_of(&sides[1]),
+            3,
+            "{sides:?}"
+        );
+        assert_eq!(sides[0][0], "role:leader", "{sides:?}");
+        minority_clients.insert(clients_of(&sides[0]));
+    }
+    // One or two of the three client hosts go with the minority.
+    assert_eq!(minority_clients.into_iter().collect::<Vec<_>>(), [1, 2]);
+    // With one client host there is nothing to divide: it reaches both.
+    let mut rng = Seed(1).stream("plan");
+    let FaultAction::Partition { sides, .. } =
+        majority_minority(1, &self::topology(5), &mut rng, None, Clients::Divided)
+    else {
+        panic!()
+    };
+    assert!(!sides.concat().contains(&"client-0".to_string()));
+}
+
+#[test]
+fn clock_skew_drifts_every_server_for_the_whole_storm() {
+    let mut random = RandomFaultsSpec::with_kinds(vec![RandomFaultKind::Crash]);
+    random.clock_skew = Some([-0.95, 0.5]);
+    let s = ScenarioBuilder::new("swarm", "test")
+        .duration(Duration::from_secs(30))
+        .random_faults(random.clone())
+        .build();
+    let mut rates = Vec::new();
+    for seed in 0..10 {
+        let plan = expand(&s, &topology(5), seed);
+        let skews: Vec<_> = plan
+            .events
+            .iter()
+            .filter_map(|e| match &e.action {
+                FaultAction::ClockDrift { id, hosts, rate } => {
+                    Some((e.at, *id, hosts.clone(), *rate))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(skews.len(), 5, "one per server: {skews:?}");
+        for (i, (at, id, hosts, rate)) in skews.iter().enumerate() {
+            assert_eq!(*at, random.start);
+            assert_eq!(hosts, &vec![format!("n{}", i + 1)]);
+            assert!((-0.95..=0.5).contains(rate), "{rate}");
+            // It lasts until the storm's closing heal.
+            let window = plan.fault_windows.iter().find(|w| w.id == *id).unwrap();
+            assert_eq!(window.end, plan.last_heal);
+            rates.push(*rate);
+        }
+    }
+    rates.sort_by(f64::total_cmp);
+    rates.dedup();
+    assert_eq!(rates.len(), 50, "drawn per server and seed");
+    // Without it, the same storm has no clock fault at all.
+    random.clock_skew = None;
+    let s = ScenarioBuilder::new("swarm", "test")
+        .duration(Duration::from_secs(30))
+        .random_faults(random)
+        .build();
+    assert!(clock_faults(&expand(&s, &topology(5), 3)).is_empty());
 }

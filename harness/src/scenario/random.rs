@@ -60,10 +60,15 @@ pub enum RandomFaultKind {
     /// fault's length divided by the number of servers and restarted, the
     /// next one as long after.
     RollingRestart,
+    /// A random minority and majority of servers cut apart, with the
+    /// client hosts divided between the two sides: each client reaches
+    /// only the servers of its own side, as when a zone is cut off with
+    /// its clients (Jepsen's clients bound to nodes).
+    SplitWithClients,
 }
 
 impl RandomFaultKind {
-    pub const ALL: [RandomFaultKind; 25] = [
+    pub const ALL: [RandomFaultKind; 26] = [
         RandomFaultKind::Isolate,
         RandomFaultKind::MajorityMinority,
         RandomFaultKind::Bridge,
@@ -89,6 +94,7 @@ impl RandomFaultKind {
         RandomFaultKind::PauseMajority,
         RandomFaultKind::PauseAll,
         RandomFaultKind::RollingRestart,
+        RandomFaultKind::SplitWithClients,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -118,6 +124,7 @@ impl RandomFaultKind {
             RandomFaultKind::PauseMajority => "pause-majority",
             RandomFaultKind::PauseAll => "pause-all",
             RandomFaultKind::RollingRestart => "rolling-restart",
+            RandomFaultKind::SplitWithClients => "split-with-clients",
         }
     }
 
@@ -131,6 +138,7 @@ impl RandomFaultKind {
                 | IsolatePeers
                 | MajorityMinority
                 | SplitPeers
+                | SplitWithClients
                 | PartitionOneway
                 | Latency
                 | Loss
@@ -150,7 +158,7 @@ impl RandomFaultKind {
     pub fn min_servers(self) -> usize {
         use RandomFaultKind::*;
         match self {
-            MajorityMinority | Bridge | SplitPeers => 3,
+            MajorityMinority | Bridge | SplitPeers | SplitWithClients => 3,
             Ring => 4,
             CrashMajority | BounceMajority | PauseMajority => 2,
             _ => 1,
@@ -268,6 +276,12 @@ pub struct RandomFaultsSpec {
     /// two faults on one host.
     #[serde(default, skip_serializing_if = "is_zero_f64")]
     pub compound: f64,
+    /// Every server's wall clock runs at its own rate for the whole
+    /// storm, each drawn per seed from this range (a `clock-drift` per
+    /// server from the storm's start to its end), as no two machines'
+    /// clocks agree: a fault that lands on a server then meets its clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_skew: Option<[f64; 2]>,
 }
 
 fn default_true() -> bool {
@@ -371,6 +385,7 @@ impl RandomFaultsSpec {
             jitter: None,
             restart_during_disk_faults: 0.0,
             compound: 0.0,
+            clock_skew: None,
         }
     }
 }

@@ -390,6 +390,16 @@ pub(super) fn validate_faults(
                 ),
             ));
         }
+        if let Some([lo, hi]) = random.clock_skew {
+            if !drift_rate_ok(lo) || !drift_rate_ok(hi) || lo > hi {
+                return Err(ScenarioError::at_key(
+                    key("clock_skew"),
+                    format!(
+                        "expected rates [low, high] within [{MIN_CLOCK_DRIFT_RATE}, {MAX_CLOCK_DRIFT_RATE}], found [{lo}, {hi}]"
+                    ),
+                ));
+            }
+        }
         for (r, role) in random.roles.iter().enumerate() {
             check_role(&format!("faults.random.roles[{r}]"), role, roles)?;
         }
