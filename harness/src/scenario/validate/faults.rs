@@ -381,24 +381,9 @@ pub(super) fn validate_faults(
                 ),
             ));
         }
-        let [lo, hi] = random.clock_drift;
-        if !drift_rate_ok(lo) || !drift_rate_ok(hi) || lo > hi {
-            return Err(ScenarioError::at_key(
-                key("clock_drift"),
-                format!(
-                    "expected rates [low, high] within [{MIN_CLOCK_DRIFT_RATE}, {MAX_CLOCK_DRIFT_RATE}], found [{lo}, {hi}]"
-                ),
-            ));
-        }
-        if let Some([lo, hi]) = random.clock_skew {
-            if !drift_rate_ok(lo) || !drift_rate_ok(hi) || lo > hi {
-                return Err(ScenarioError::at_key(
-                    key("clock_skew"),
-                    format!(
-                        "expected rates [low, high] within [{MIN_CLOCK_DRIFT_RATE}, {MAX_CLOCK_DRIFT_RATE}], found [{lo}, {hi}]"
-                    ),
-                ));
-            }
+        check_drift_range(key("clock_drift"), random.clock_drift)?;
+        if let Some(range) = random.clock_skew {
+            check_drift_range(key("clock_skew"), range)?;
         }
         for (r, role) in random.roles.iter().enumerate() {
             check_role(&format!("faults.random.roles[{r}]"), role, roles)?;
@@ -469,6 +454,19 @@ pub(super) fn validate_faults(
 
 fn drift_rate_ok(rate: f64) -> bool {
     rate.is_finite() && (MIN_CLOCK_DRIFT_RATE..=MAX_CLOCK_DRIFT_RATE).contains(&rate)
+}
+
+/// A `[low, high]` range of clock rates (`clock_drift`, `clock_skew`).
+fn check_drift_range(key: String, [lo, hi]: [f64; 2]) -> Result<(), ScenarioError> {
+    if !drift_rate_ok(lo) || !drift_rate_ok(hi) || lo > hi {
+        return Err(ScenarioError::at_key(
+            key,
+            format!(
+                "expected rates [low, high] within [{MIN_CLOCK_DRIFT_RATE}, {MAX_CLOCK_DRIFT_RATE}], found [{lo}, {hi}]"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A disk or clock fault: its host (a server, or the group `servers`) and
