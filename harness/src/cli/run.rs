@@ -532,13 +532,7 @@ fn print_suite(summary: &SuiteSummary, program: &str) {
     // The last line says the outcome, as the exit code and summary.md do:
     // PASS only when every scheduled seed ran and passed and coverage was
     // met; a run with no failing seed that is still not green is UNKNOWN.
-    let status = if summary.all_passed() {
-        Status::Pass
-    } else if t.failed > 0 {
-        Status::Fail
-    } else {
-        Status::Unknown
-    };
+    let status = summary.status();
     println!();
     println!(
         "{}: {} of {} seeds passed",

@@ -281,6 +281,19 @@ impl SuiteSummary {
             && self.coverage_failures.is_empty()
     }
 
+    /// The suite's verdict: pass only when [`Self::all_passed`], fail when
+    /// a seed failed, unknown otherwise (nothing failed, yet the sweep is
+    /// not green: nothing ran, seeds were left out, coverage was not met).
+    pub fn status(&self) -> Status {
+        if self.all_passed() {
+            Status::Pass
+        } else if self.total.failed > 0 {
+            Status::Fail
+        } else {
+            Status::Unknown
+        }
+    }
+
     /// Why a suite with no failing seed is still not green, if it is not.
     pub fn not_green_because(&self) -> Vec<String> {
         let mut reasons = Vec::new();

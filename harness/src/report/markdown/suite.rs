@@ -3,7 +3,6 @@
 //! recovery and coverage tables and the assertions.
 
 use super::{badge, cell, cell_code, inline, MAX_SUITE_ASSERTIONS_SHOWN, MAX_SUITE_FAILURES_SHOWN};
-use crate::check::Status;
 use crate::report::replay_command;
 use crate::report::summary::SuiteSummary;
 use std::fmt::Write;
@@ -12,13 +11,7 @@ use std::fmt::Write;
 /// did not pass with the command that replays it.
 pub fn render_suite(summary: &SuiteSummary) -> String {
     let t = &summary.total;
-    let status = if summary.all_passed() {
-        Status::Pass
-    } else if t.failed > 0 {
-        Status::Fail
-    } else {
-        Status::Unknown
-    };
+    let status = summary.status();
     let mut out = String::new();
     let _ = writeln!(
         out,

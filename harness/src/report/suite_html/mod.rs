@@ -21,7 +21,6 @@ use super::recovery_tally::ScenarioRecoverySummary;
 use super::summary::SuiteSummary;
 use super::text::status_word;
 use super::{replay_command, HARNESS_VERSION};
-use crate::check::Status;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -49,20 +48,9 @@ svg text{font-size:11px;fill:#39424c}svg .axis-title{fill:var(--muted)}
 svg .grid{stroke:#e3e7eb;stroke-width:1}svg .axis{stroke:#8a949e;stroke-width:1}
 ";
 
-/// The suite's status as its summary decides it.
-fn suite_status(summary: &SuiteSummary) -> Status {
-    if summary.all_passed() {
-        Status::Pass
-    } else if summary.total.failed > 0 {
-        Status::Fail
-    } else {
-        Status::Unknown
-    }
-}
-
 /// The summary of a suite run as a page.
 pub fn render(summary: &SuiteSummary) -> String {
-    let status = suite_status(summary);
+    let status = summary.status();
     let class = status.as_str();
     let t = &summary.total;
     let mut out = String::with_capacity(16 * 1024);
