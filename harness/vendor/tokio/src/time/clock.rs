@@ -65,6 +65,11 @@ cfg_test_util! {
     #[derive(Debug)]
     pub(crate) struct Clock {
         inner: Mutex<Inner>,
+
+        // Whether time is paused (`inner.unfrozen` is `None`), readable
+        // without the mutex: the current-thread scheduler checks it for every
+        // batch of tasks it runs. Written with `inner` locked.
+        paused: StdAtomicBool,
     }
 
     // Used to track if the clock was ever paused. This is an optimization to
@@ -191,6 +196,7 @@ cfg_test_util! {
             }
 
             inner.unfrozen = Some(std::time::Instant::now());
+            clock.paused.store(false, Ordering::Relaxed);
             Ok(())
         });
     }
@@ -308,6 +314,7 @@ cfg_test_util! {
                     unfrozen: Some(now),
                     auto_advance_inhibit_count: 0,
                 }),
+                paused: StdAtomicBool::new(false),
             };
 
             if start_paused {
@@ -336,6 +343,7 @@ cfg_test_util! {
             };
             inner.base += elapsed;
             inner.unfrozen = None;
+            self.paused.store(true, Ordering::Relaxed);
 
             Ok(())
         }
@@ -349,6 +357,11 @@ cfg_test_util! {
         pub(crate) fn allow_auto_advance(&self) {
             let mut inner = self.inner.lock();
             inner.auto_advance_inhibit_count -= 1;
+        }
+
+        /// Whether time is paused (by `start_paused` or `time::pause`).
+        pub(crate) fn is_paused(&self) -> bool {
+            self.paused.load(Ordering::Relaxed)
         }
 
         pub(crate) fn can_auto_advance(&self) -> bool {

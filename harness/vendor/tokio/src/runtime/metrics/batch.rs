@@ -213,6 +213,13 @@ impl MetricsBatch {
         self.processing_scheduled_tasks_started_at = now();
     }
 
+    /// Start processing a batch of tasks without measuring how long it takes:
+    /// its time is not added to the busy duration.
+    #[cfg_attr(not(all(feature = "time", feature = "test-util")), allow(dead_code))]
+    pub(crate) fn start_processing_scheduled_tasks_unmeasured(&mut self) {
+        self.processing_scheduled_tasks_started_at = None;
+    }
+
     /// Stop processing a batch of tasks
     pub(crate) fn end_processing_scheduled_tasks(&mut self) {
         if let Some(processing_scheduled_tasks_started_at) =

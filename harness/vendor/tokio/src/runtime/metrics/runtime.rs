@@ -113,6 +113,11 @@ impl RuntimeMetrics {
         /// The timer is monotonically increasing. It is never decremented or reset
         /// to zero.
         ///
+        /// The busy duration is measured on the real-time clock, not the
+        /// runtime's. While the runtime's clock is paused (`test-util`: see
+        /// `Builder::start_paused` and `tokio::time::pause`) it is not measured:
+        /// work the worker starts then does not add to it.
+        ///
         /// # Arguments
         ///
         /// `worker` is the index of the worker being queried. The given value must
