@@ -224,6 +224,16 @@ fn mutated_corpus_entries_keep_their_faults_inside_the_fault_window() {
             );
         }
     }
+    // Role-aimed faults stay aimed at the role in the corpus (kv-swarm aims
+    // half its one-replica faults at whoever leads), so a mutant in which
+    // another replica leads still hits the leader.
+    assert!(
+        e.corpus.iter().any(|c| c.events.iter().any(|event| {
+            let mut event = event.clone();
+            event.host_mut().is_some_and(|h| h.starts_with("role:"))
+        })),
+        "no corpus entry kept a role-aimed fault"
+    );
     // Coverage only grows, one point per generation.
     let features: Vec<usize> = e.growth.iter().map(|g| g.features).collect();
     assert!(features.windows(2).all(|w| w[0] <= w[1]), "{features:?}");

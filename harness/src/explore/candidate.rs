@@ -8,7 +8,7 @@
 
 use super::features;
 use crate::check::Status;
-use crate::plan::explicit_events;
+use crate::plan::{explicit_events, explicit_events_keeping_roles};
 use crate::scenario::{validate, FaultEventSpec, Scenario};
 use crate::suite::{execute, ExecOptions, LoadedScenario};
 use crate::target::Registry;
@@ -98,8 +98,11 @@ pub struct Outcome {
     pub failed: Vec<String>,
     pub features: BTreeSet<String>,
     /// The run's plan as explicit events (roles as the hosts they hit),
-    /// with its jitter: what the corpus keeps and a finding is written as.
+    /// with its jitter: what a finding is written as.
     pub explicit: Result<(Vec<FaultEventSpec>, Duration), String>,
+    /// The same plan with its role targets kept: what the corpus keeps, so
+    /// a mutant whose edits change who leads still aims at the leader.
+    pub mutable: Result<Vec<FaultEventSpec>, String>,
 }
 
 fn run_one(loaded: &LoadedScenario, seed: u64) -> Outcome {
@@ -139,6 +142,7 @@ fn run_one(loaded: &LoadedScenario, seed: u64) -> Outcome {
             features: features::of_run(&run.plan, &run.record),
             explicit: explicit_events(&run.plan, &run.record.fault_hits)
                 .map(|events| (events, run.plan.jitter)),
+            mutable: explicit_events_keeping_roles(&run.plan),
         }
     }));
     result.unwrap_or_else(|payload| {
@@ -153,6 +157,7 @@ fn run_one(loaded: &LoadedScenario, seed: u64) -> Outcome {
             failed: Vec::new(),
             features: BTreeSet::new(),
             explicit: Err("the run panicked".into()),
+            mutable: Err("the run panicked".into()),
         }
     })
 }

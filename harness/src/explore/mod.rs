@@ -5,12 +5,14 @@
 //! The first generation is the scenario's own swarm seeds; every later
 //! candidate is, with probability [`FRESH_SHARE`], another swarm seed, and
 //! otherwise a mutation (`mutate.rs`) of a corpus entry drawn by energy
-//! (`corpus.rs`). A generation's candidates are drawn from one ChaCha
-//! stream seeded by the explore seed, run in parallel
-//! (`candidate.rs`), and judged in candidate order: a run whose features
-//! (`features.rs`) include one no earlier run reached joins the corpus as
-//! explicit fault events. So the same explore seed gives the same corpus,
-//! findings and report, whatever the thread count.
+//! or by the rarity of what it reached (`corpus.rs`). A generation's
+//! candidates are drawn from one ChaCha stream seeded by the explore seed,
+//! run in parallel (`candidate.rs`), and judged in candidate order: a run
+//! whose features (`features.rs`) include one no earlier run reached joins
+//! the corpus as explicit fault events, its role-aimed faults still aimed
+//! at the role (so a mutant in which someone else leads still hits the
+//! leader). So the same explore seed gives the same corpus, findings and
+//! report, whatever the thread count.
 //!
 //! The search stops at the first run that fails an invariant (a finding,
 //! written as an explicit scenario file and shrunk by the caller), at its
@@ -221,6 +223,9 @@ pub fn explore(
             if let Some(parent) = candidate.parent {
                 corpus.reward(parent, !new.is_empty());
             }
+            if matches!(outcome.verdict, Verdict::Pass | Verdict::Fail) {
+                corpus.observe(&outcome.features);
+            }
             let explicit = explicit_scenario(&scenario.scenario, candidate, &outcome, out.runs);
             match outcome.verdict {
                 Verdict::Pass => out.passed += 1,
@@ -256,7 +261,7 @@ pub fn explore(
             // verdict is undecided may be the harness's limits, not the
             // system's behaviour.
             if !new.is_empty() && outcome.verdict == Verdict::Pass {
-                if let Ok((events, jitter)) = &outcome.explicit {
+                if let (Ok(events), Ok((_, jitter))) = (&outcome.mutable, &outcome.explicit) {
                     corpus.add(
                         out.runs,
                         candidate.parent,
@@ -265,6 +270,7 @@ pub fn explore(
                         events.clone(),
                         *jitter,
                         &new,
+                        &outcome.features,
                     );
                 }
             }

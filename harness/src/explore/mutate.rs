@@ -3,7 +3,9 @@
 //! Model: an entry is explicit fault events, a jitter and a workload seed.
 //! A mutation stacks one to three edits: add a fault (one drawn from the
 //! scenario's own random plan for a fresh seed, so only kinds and
-//! parameters the scenario allows appear), drop one, shift one in time,
+//! parameters the scenario allows appear, together with the faults that
+//! plan put on the same host while it lasts, such as the restart paired
+//! with a disk fault), drop one, shift one in time,
 //! lengthen one, aim one at another server or at a role, change the
 //! workload seed, or splice the entry with another (this one's faults
 //! before a cut, the other's after). Every fault stays inside the
@@ -12,7 +14,7 @@
 
 use super::corpus::Entry;
 use crate::fault::ROLE_PREFIX;
-use crate::plan::{expand, explicit_events, to_tick};
+use crate::plan::{expand, explicit_events_keeping_roles, to_tick};
 use crate::scenario::FaultEventSpec;
 use crate::suite::LoadedScenario;
 use rand::Rng;
@@ -73,21 +75,50 @@ impl<'a> Space<'a> {
         }
     }
 
-    /// One fault from the scenario's random plan for a fresh seed.
-    fn donor(&self, rng: &mut ChaCha8Rng) -> Option<FaultEventSpec> {
+    /// One fault from the scenario's random plan for a fresh seed, with the
+    /// faults the plan put on the same host while it lasts (the restart a
+    /// disk fault is paired with, say): a fault alone would lose what the
+    /// planner correlated. The first event is the one drawn.
+    fn donor(&self, rng: &mut ChaCha8Rng) -> Vec<FaultEventSpec> {
         let plan = expand(
             &self.base.scenario,
             &self.base.prepared.topology,
             rng.random(),
         );
-        // No run, so no role hits: a role-aimed fault drops out here, and
-        // `retarget` puts role aims back.
-        let events = explicit_events(&plan, &[]).ok()?;
+        // Role-aimed faults stay aimed at the role: the donor fault lands
+        // on whoever holds it when it fires in the mutant's run.
+        let Ok(events) = explicit_events_keeping_roles(&plan) else {
+            return Vec::new();
+        };
         if events.is_empty() {
-            return None;
+            return Vec::new();
         }
-        Some(events[rng.random_range(0..events.len())].clone())
+        let i = rng.random_range(0..events.len());
+        with_companions(events, i)
     }
+}
+
+/// Event `i` of `events`, then every other event on the same host that
+/// starts while it lasts.
+fn with_companions(mut events: Vec<FaultEventSpec>, i: usize) -> Vec<FaultEventSpec> {
+    let drawn = events.remove(i);
+    let start = drawn.at();
+    let end = start + drawn.duration().unwrap_or_default();
+    let host = host_of(&drawn);
+    let mut chunk = vec![drawn];
+    if host.is_some() {
+        chunk.extend(
+            events
+                .into_iter()
+                .filter(|e| host_of(e) == host && e.at() >= start && e.at() < end),
+        );
+    }
+    chunk
+}
+
+/// The one host a fault event names, if it names one.
+fn host_of(spec: &FaultEventSpec) -> Option<String> {
+    spec.clone().host_mut().cloned()
 }
 
 /// A mutated entry: events, jitter, seed, and the edits' names.
@@ -120,13 +151,20 @@ fn edit(m: &mut Mutant, other: &Entry, space: &Space, rng: &mut ChaCha8Rng) -> &
     let n = m.events.len();
     match rng.random_range(0..10) {
         0..=1 if n < MAX_EVENTS => {
-            if let Some(mut spec) = space.donor(rng) {
-                *spec.at_mut() = random_time(space, rng);
+            let chunk = space.donor(rng);
+            let Some(first) = chunk.first() else {
+                return reseed(m, rng);
+            };
+            // The chunk moves as one: its first fault to a random time.
+            let to = random_time(space, rng);
+            let from = first.at();
+            for mut spec in chunk.into_iter().take(MAX_EVENTS - n) {
+                let at = spec.at();
+                *spec.at_mut() = to + at.saturating_sub(from);
                 space.clamp(&mut spec);
                 m.events.push(spec);
-                return "add";
             }
-            reseed(m, rng)
+            "add"
         }
         2 if n > 0 => {
             m.events.remove(rng.random_range(0..n));
@@ -188,4 +226,39 @@ fn reseed(m: &mut Mutant, rng: &mut ChaCha8Rng) -> &'static str {
 fn random_time(space: &Space, rng: &mut ChaCha8Rng) -> Duration {
     let span = space.horizon.saturating_sub(space.start).as_millis() as u64;
     space.start + Duration::from_millis(rng.random_range(0..=span))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_donor_fault_brings_the_faults_on_its_host_while_it_lasts() {
+        let s = Duration::from_secs;
+        let crash = |at: u64, host: &str| FaultEventSpec::Crash {
+            at: s(at),
+            duration: Some(s(1)),
+            host: host.into(),
+            spread: None,
+        };
+        let corrupt = FaultEventSpec::DiskCorrupt {
+            at: s(2),
+            duration: Some(s(3)),
+            host: "n1".into(),
+            probability: 0.5,
+        };
+        let events = vec![
+            crash(1, "n1"),
+            corrupt.clone(),
+            crash(3, "n1"),
+            crash(3, "n2"),
+            crash(6, "n1"),
+        ];
+        assert_eq!(
+            with_companions(events.clone(), 1),
+            vec![corrupt, crash(3, "n1")]
+        );
+        // A crash lasts a second: nothing else on n1 starts within it.
+        assert_eq!(with_companions(events, 0), vec![crash(1, "n1")]);
+    }
 }

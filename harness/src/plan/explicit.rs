@@ -8,7 +8,9 @@
 //! nobody is left out: it did nothing. So the explicit plan reproduces the
 //! run exactly, and the shrinker's later edits keep hitting that host even
 //! when they change who would hold the role. A group fault is written as
-//! one event per host.
+//! one event per host. [`explicit_events_keeping_roles`] writes the plan
+//! with its role targets as they were planned instead, for a search that
+//! edits the plan and wants the edited run to aim where the plan aimed.
 
 use super::{FaultAction, Plan};
 use crate::fault::{role_of_target, FaultHit, FaultId};
@@ -35,8 +37,11 @@ pub fn with_duration(spec: &FaultEventSpec, d: Duration) -> FaultEventSpec {
 
 /// The action as it applied in the run: role targets replaced by the hosts
 /// they hit. `None`: it did nothing (a process fault whose role nobody
-/// held, or the end of one).
-fn as_applied(action: &FaultAction, hits: &[FaultHit]) -> Option<FaultAction> {
+/// held, or the end of one). Without `hits`, the action as planned.
+fn as_applied(action: &FaultAction, hits: Option<&[FaultHit]>) -> Option<FaultAction> {
+    let Some(hits) = hits else {
+        return Some(action.clone());
+    };
     let hit_of = |id: FaultId, target: &str| -> Option<String> {
         hits.iter()
             .find(|h| h.id == id && h.target == target)
@@ -151,6 +156,18 @@ fn as_applied(action: &FaultAction, hits: &[FaultHit]) -> Option<FaultAction> {
 /// Writes the seed's plan as explicit fault events, role targets as the
 /// hosts they hit (`hits`, from the run's record).
 pub fn explicit_events(plan: &Plan, hits: &[FaultHit]) -> Result<Vec<FaultEventSpec>, String> {
+    write_events(plan, Some(hits))
+}
+
+/// Writes the seed's plan as explicit fault events with its role targets
+/// kept (`role:leader` stays `role:leader`): with the same seed they give
+/// the same run, and after an edit that changes who leads they still aim
+/// at whoever does, as the random plan would. What a search mutates.
+pub fn explicit_events_keeping_roles(plan: &Plan) -> Result<Vec<FaultEventSpec>, String> {
+    write_events(plan, None)
+}
+
+fn write_events(plan: &Plan, hits: Option<&[FaultHit]>) -> Result<Vec<FaultEventSpec>, String> {
     // Start events waiting for their end, by fault id or host.
     let mut events: Vec<FaultEventSpec> = Vec::new();
     let mut open_by_id: BTreeMap<u32, usize> = BTreeMap::new();
@@ -424,6 +441,41 @@ mod tests {
             .events
             .iter()
             .any(|e| matches!(e, FaultEventSpec::ClockJump { host, .. } if host == "servers")));
+    }
+
+    #[test]
+    fn keeping_roles_writes_role_aims_as_planned_and_replays_to_the_same_plan() {
+        let topology = Topology {
+            servers: vec!["n1".into(), "n2".into(), "n3".into()],
+            clients: vec!["client-0".into()],
+        };
+        let mut random = RandomFaultsSpec::with_kinds(vec![
+            RandomFaultKind::Crash,
+            RandomFaultKind::Isolate,
+            RandomFaultKind::DiskCorrupt,
+        ]);
+        random.swarm = false;
+        random.roles = vec!["leader".into()];
+        random.role_weight = 1.0;
+        let scenario = ScenarioBuilder::new("s", "test")
+            .duration(Duration::from_secs(20))
+            .random_faults(random)
+            .build();
+        let plan = expand(&scenario, &topology, 7);
+        let kept = explicit_events_keeping_roles(&plan).unwrap();
+        assert!(!kept.is_empty());
+        // Every one-host fault is aimed at the leader, as planned; without
+        // a run's hits, the resolving writer leaves them all out.
+        assert!(kept.iter().all(|e| {
+            let mut e = e.clone();
+            e.host_mut().is_none_or(|h| h == "role:leader")
+        }));
+        assert!(explicit_events(&plan, &[]).unwrap().len() < kept.len());
+        let mut explicit = scenario.clone();
+        explicit.faults.random = None;
+        explicit.faults.events = kept.clone();
+        let again = expand(&explicit, &topology, 7);
+        assert_eq!(explicit_events_keeping_roles(&again).unwrap(), kept);
     }
 
     #[test]

@@ -28,7 +28,7 @@ mod windows;
 
 /// Re-exported from [`crate::fault`], the vocabulary every floor shares.
 pub use crate::fault::{FaultAction, FaultId};
-pub use explicit::{explicit_events, to_tick, with_duration};
+pub use explicit::{explicit_events, explicit_events_keeping_roles, to_tick, with_duration};
 pub use windows::FaultWindow;
 
 use crate::duration::serde_text;
