@@ -70,9 +70,6 @@ pub struct Entry {
     pub children_new: usize,
     #[serde(skip)]
     pub energy: u32,
-    /// Every behaviour the entry's run reached (see [`is_behaviour`]).
-    #[serde(skip)]
-    pub behaviours: Vec<String>,
 }
 
 /// Whether a feature names something the system did, and so is worth
@@ -115,7 +112,19 @@ impl Corpus {
     /// not): the denominator of rarity.
     pub fn observe(&mut self, features: &BTreeSet<String>) {
         for f in features.iter().filter(|f| is_behaviour(f)) {
-            self.behaviours.entry(f.clone()).or_default().runs += 1;
+            // Most behaviours were seen before: count without cloning.
+            match self.behaviours.get_mut(f) {
+                Some(reached) => reached.runs += 1,
+                None => {
+                    self.behaviours.insert(
+                        f.clone(),
+                        Reached {
+                            runs: 1,
+                            entries: Vec::new(),
+                        },
+                    );
+                }
+            }
         }
     }
 
@@ -136,12 +145,7 @@ impl Corpus {
             return;
         }
         let id = self.entries.len();
-        let behaviours: Vec<String> = features
-            .iter()
-            .filter(|f| is_behaviour(f))
-            .cloned()
-            .collect();
-        for b in &behaviours {
+        for b in features.iter().filter(|f| is_behaviour(f)) {
             self.behaviours
                 .entry(b.clone())
                 .or_default()
@@ -166,7 +170,6 @@ impl Corpus {
             } else {
                 START_ENERGY
             },
-            behaviours,
         });
     }
 
@@ -189,27 +192,28 @@ impl Corpus {
                 return id;
             }
         }
-        self.pick_by_energy(rng, None)
+        self.pick_by_energy(rng, 0..self.entries.len())
     }
 
     /// An entry drawn with probability proportional to its energy, from
-    /// `among` (ids) or the whole corpus.
-    fn pick_by_energy(&self, rng: &mut ChaCha8Rng, among: Option<&[usize]>) -> usize {
-        let ids: Box<dyn Iterator<Item = usize>> = match among {
-            Some(ids) => Box::new(ids.iter().copied()),
-            None => Box::new(0..self.entries.len()),
-        };
-        let ids: Vec<usize> = ids.collect();
-        let total: u64 = ids.iter().map(|&i| u64::from(self.entries[i].energy)).sum();
+    /// `ids`.
+    fn pick_by_energy(
+        &self,
+        rng: &mut ChaCha8Rng,
+        ids: impl Iterator<Item = usize> + Clone,
+    ) -> usize {
+        let energy = |i: usize| u64::from(self.entries[i].energy);
+        let total: u64 = ids.clone().map(energy).sum();
         let mut ticket = rng.random_range(0..total.max(1));
-        for &i in &ids {
-            let energy = u64::from(self.entries[i].energy);
-            if ticket < energy {
+        let mut last = 0;
+        for i in ids {
+            if ticket < energy(i) {
                 return i;
             }
-            ticket -= energy;
+            ticket -= energy(i);
+            last = i;
         }
-        ids.last().copied().unwrap_or(0)
+        last
     }
 
     /// A behaviour some entry reached, drawn with weight one over the runs
@@ -229,12 +233,12 @@ impl Corpus {
         let mut ticket = rng.random_range(0..total);
         for r in &held {
             if ticket < weight(r) {
-                return Some(self.pick_by_energy(rng, Some(&r.entries)));
+                return Some(self.pick_by_energy(rng, r.entries.iter().copied()));
             }
             ticket -= weight(r);
         }
         held.last()
-            .map(|r| self.pick_by_energy(rng, Some(&r.entries)))
+            .map(|r| self.pick_by_energy(rng, r.entries.iter().copied()))
     }
 }
 

@@ -399,12 +399,16 @@ mod tests {
     use crate::scenario::{RandomFaultKind, RandomFaultsSpec, ScenarioBuilder};
     use std::time::Duration;
 
+    fn servers_and_a_client(servers: &[&str]) -> Topology {
+        Topology {
+            servers: servers.iter().map(|s| s.to_string()).collect(),
+            clients: vec!["client-0".into()],
+        }
+    }
+
     #[test]
     fn disk_and_clock_faults_round_trip_through_explicit_events() {
-        let topology = Topology {
-            servers: vec!["n1".into(), "n2".into()],
-            clients: vec!["client-0".into()],
-        };
+        let topology = servers_and_a_client(&["n1", "n2"]);
         let mut random = RandomFaultsSpec::with_kinds(vec![
             RandomFaultKind::DiskError,
             RandomFaultKind::DiskCorrupt,
@@ -445,10 +449,7 @@ mod tests {
 
     #[test]
     fn keeping_roles_writes_role_aims_as_planned_and_replays_to_the_same_plan() {
-        let topology = Topology {
-            servers: vec!["n1".into(), "n2".into(), "n3".into()],
-            clients: vec!["client-0".into()],
-        };
+        let topology = servers_and_a_client(&["n1", "n2", "n3"]);
         let mut random = RandomFaultsSpec::with_kinds(vec![
             RandomFaultKind::Crash,
             RandomFaultKind::Isolate,
@@ -480,10 +481,7 @@ mod tests {
 
     #[test]
     fn a_role_partition_that_hit_nobody_is_left_out_and_one_that_hit_a_host_names_it() {
-        let topology = Topology {
-            servers: vec!["n1".into(), "n2".into(), "n3".into()],
-            clients: vec!["client-0".into()],
-        };
+        let topology = servers_and_a_client(&["n1", "n2", "n3"]);
         let isolate = |at: u64| FaultEventSpec::Isolate {
             at: Duration::from_secs(at),
             duration: Some(Duration::from_secs(1)),
