@@ -10,7 +10,8 @@
 //! workload seed, or splice the entry with another (this one's faults
 //! before a cut, the other's after). Every fault stays inside the
 //! scenario's fault window (from the random plan's `start` to `recovery`
-//! before the end), so the quiet time the checkers count on is kept.
+//! before the end), so the quiet time the checkers count on is kept, and
+//! every crash and pause has an end (`end_every_fault`).
 
 use super::corpus::Entry;
 use crate::fault::ROLE_PREFIX;
@@ -143,6 +144,7 @@ pub fn mutate(entry: &Entry, other: &Entry, space: &Space, rng: &mut ChaCha8Rng)
         names.push(edit(&mut m, other, space, rng));
     }
     m.events.sort_by_key(FaultEventSpec::at);
+    end_every_fault(&mut m.events, space.horizon, space.tick);
     m.mutation = names.join("+");
     m
 }
@@ -218,6 +220,60 @@ fn edit(m: &mut Mutant, other: &Entry, space: &Space, rng: &mut ChaCha8Rng) -> &
     }
 }
 
+/// Gives every crash and pause an end. A start written without a duration
+/// waits for a separate restart (resume) event, and an edit can drop, shift
+/// or splice that end away, leaving the host down to the end of the run: a
+/// "failure" no correct system can avoid. Such a start takes the first
+/// later end of its host as its duration (the end is folded into it), or
+/// else lasts to the horizon. `events` are sorted by time.
+fn end_every_fault(events: &mut Vec<FaultEventSpec>, horizon: Duration, tick: Duration) {
+    let mut i = 0;
+    while i < events.len() {
+        let (at, host, is_crash) = match &events[i] {
+            FaultEventSpec::Crash {
+                at,
+                duration: None,
+                host,
+                ..
+            } => (*at, host.clone(), true),
+            FaultEventSpec::Pause {
+                at,
+                duration: None,
+                host,
+                ..
+            } => (*at, host.clone(), false),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let ends_it = |e: &FaultEventSpec| match e {
+            FaultEventSpec::Restart { host: h, .. } if is_crash => *h == host || h == "servers",
+            FaultEventSpec::Resume { host: h, .. } if !is_crash => *h == host || h == "servers",
+            _ => false,
+        };
+        let end = events[i + 1..].iter().position(ends_it).map(|j| i + 1 + j);
+        let until = match end {
+            Some(j) => {
+                let until = events[j].at();
+                // A group end also ends the other hosts' faults: keep it.
+                let own = matches!(&events[j],
+                    FaultEventSpec::Restart { host: h, .. } | FaultEventSpec::Resume { host: h, .. }
+                        if *h == host);
+                if own {
+                    events.remove(j);
+                }
+                until
+            }
+            None => horizon,
+        };
+        if let Some(duration) = events[i].duration_mut() {
+            *duration = Some(until.saturating_sub(at).max(tick));
+        }
+        i += 1;
+    }
+}
+
 fn reseed(m: &mut Mutant, rng: &mut ChaCha8Rng) -> &'static str {
     m.seed = rng.random();
     "reseed"
@@ -260,5 +316,54 @@ mod tests {
         );
         // A crash lasts a second: nothing else on n1 starts within it.
         assert_eq!(with_companions(events, 0), vec![crash(1, "n1")]);
+    }
+
+    #[test]
+    fn a_crash_or_pause_left_open_by_an_edit_gets_an_end() {
+        let s = Duration::from_secs;
+        let tick = Duration::from_millis(2);
+        let crash = |at: u64, host: &str| FaultEventSpec::Crash {
+            at: s(at),
+            duration: None,
+            host: host.into(),
+            spread: None,
+        };
+        let pause = |at: u64, duration: Option<Duration>| FaultEventSpec::Pause {
+            at: s(at),
+            duration,
+            host: "n2".into(),
+            spread: None,
+        };
+        let restart = |at: u64, host: &str| FaultEventSpec::Restart {
+            at: s(at),
+            host: host.into(),
+        };
+        let mut events = vec![
+            crash(1, "n1"),
+            crash(2, "n3"),
+            pause(3, None),
+            restart(4, "n2"),
+            restart(5, "n1"),
+            restart(6, "servers"),
+        ];
+        end_every_fault(&mut events, s(10), tick);
+        let with = |spec: FaultEventSpec, d: u64| {
+            let mut spec = spec;
+            *spec.duration_mut().unwrap() = Some(s(d));
+            spec
+        };
+        assert_eq!(
+            events,
+            vec![
+                // Its own restart is folded in.
+                with(crash(1, "n1"), 4),
+                // The group restart ends it and stays for the others.
+                with(crash(2, "n3"), 4),
+                // A restart does not end a pause: it lasts to the horizon.
+                pause(3, Some(s(7))),
+                restart(4, "n2"),
+                restart(6, "servers"),
+            ]
+        );
     }
 }

@@ -168,10 +168,16 @@ pub fn explicit_events_keeping_roles(plan: &Plan) -> Result<Vec<FaultEventSpec>,
 }
 
 fn write_events(plan: &Plan, hits: Option<&[FaultHit]>) -> Result<Vec<FaultEventSpec>, String> {
-    // Start events waiting for their end, by fault id or host.
+    // Start events waiting for their end, by fault id or, for crashes and
+    // pauses, by host. One host can be crashed (or paused) again before the
+    // first restart comes — two overlapping random faults — so each host
+    // keeps its open starts oldest first, and an end closes the one it names
+    // (`of`) or else the oldest; pairing it with the newest instead would
+    // leave the older start's end behind as a lone restart, which an edit
+    // can then drop and leave the host down for good.
     let mut events: Vec<FaultEventSpec> = Vec::new();
     let mut open_by_id: BTreeMap<u32, usize> = BTreeMap::new();
-    let mut open_by_host: BTreeMap<(&'static str, String), usize> = BTreeMap::new();
+    let mut open_by_host: OpenStarts = BTreeMap::new();
     let close = |spec: &mut FaultEventSpec, at: Duration| {
         if spec.duration().is_none() {
             *spec = with_duration(spec, at.saturating_sub(spec.at()));
@@ -232,8 +238,8 @@ fn write_events(plan: &Plan, hits: Option<&[FaultHit]>) -> Result<Vec<FaultEvent
                     order: Some(order.clone()),
                 });
             }
-            FaultAction::Crash { host, .. } => {
-                open_by_host.insert(("crash", host.clone()), events.len());
+            FaultAction::Crash { id, host, .. } => {
+                open_starts(&mut open_by_host, "crash", host).push((*id, events.len()));
                 events.push(FaultEventSpec::Crash {
                     at,
                     duration: None,
@@ -241,8 +247,8 @@ fn write_events(plan: &Plan, hits: Option<&[FaultHit]>) -> Result<Vec<FaultEvent
                     spread: None,
                 });
             }
-            FaultAction::Pause { host, .. } => {
-                open_by_host.insert(("pause", host.clone()), events.len());
+            FaultAction::Pause { id, host, .. } => {
+                open_starts(&mut open_by_host, "pause", host).push((*id, events.len()));
                 events.push(FaultEventSpec::Pause {
                     at,
                     duration: None,
@@ -332,8 +338,8 @@ fn write_events(plan: &Plan, hits: Option<&[FaultHit]>) -> Result<Vec<FaultEvent
                     close(&mut events[i], at);
                 }
             }
-            FaultAction::Restart { host, .. } => {
-                match open_by_host.remove(&("crash", host.clone())) {
+            FaultAction::Restart { host, of } => {
+                match take_open(&mut open_by_host, "crash", host, *of) {
                     Some(i) => close(&mut events[i], at),
                     None => events.push(FaultEventSpec::Restart {
                         at,
@@ -341,14 +347,15 @@ fn write_events(plan: &Plan, hits: Option<&[FaultHit]>) -> Result<Vec<FaultEvent
                     }),
                 }
             }
-            FaultAction::Resume { host, .. } => match open_by_host.remove(&("pause", host.clone()))
-            {
-                Some(i) => close(&mut events[i], at),
-                None => events.push(FaultEventSpec::Resume {
-                    at,
-                    host: host.clone(),
-                }),
-            },
+            FaultAction::Resume { host, of } => {
+                match take_open(&mut open_by_host, "pause", host, *of) {
+                    Some(i) => close(&mut events[i], at),
+                    None => events.push(FaultEventSpec::Resume {
+                        at,
+                        host: host.clone(),
+                    }),
+                }
+            }
             FaultAction::HealPartitions => {
                 let ids: Vec<u32> = open_by_id.keys().copied().collect();
                 for id in ids {
@@ -368,13 +375,45 @@ fn write_events(plan: &Plan, hits: Option<&[FaultHit]>) -> Result<Vec<FaultEvent
                 for (_, i) in std::mem::take(&mut open_by_id) {
                     close(&mut events[i], at);
                 }
-                for (_, i) in std::mem::take(&mut open_by_host) {
-                    close(&mut events[i], at);
+                for (_, starts) in std::mem::take(&mut open_by_host) {
+                    for (_, i) in starts {
+                        close(&mut events[i], at);
+                    }
                 }
             }
         }
     }
     Ok(events)
+}
+
+/// Crash and pause starts still waiting for their end, per (kind, host),
+/// oldest first: the fault's id and the index of its event.
+type OpenStarts = BTreeMap<(&'static str, String), Vec<(FaultId, usize)>>;
+
+fn open_starts<'a>(
+    open: &'a mut OpenStarts,
+    kind: &'static str,
+    host: &str,
+) -> &'a mut Vec<(FaultId, usize)> {
+    open.entry((kind, host.to_string())).or_default()
+}
+
+/// The start an end closes: the one it names, else the host's oldest.
+fn take_open(
+    open: &mut OpenStarts,
+    kind: &'static str,
+    host: &str,
+    of: Option<FaultId>,
+) -> Option<usize> {
+    let starts = open.get_mut(&(kind, host.to_string()))?;
+    let position = of
+        .and_then(|of| starts.iter().position(|(id, _)| *id == of))
+        .unwrap_or(0);
+    let (_, index) = (position < starts.len()).then(|| starts.remove(position))?;
+    if starts.is_empty() {
+        open.remove(&(kind, host.to_string()));
+    }
+    Some(index)
 }
 
 /// How a scenario file names the hosts of a disk or clock fault: one
@@ -520,5 +559,66 @@ mod tests {
         assert!(!sides[1].contains(&"n2".to_string()), "{sides:?}");
         // No empty side: scenario validation refuses one.
         assert!(sides.iter().all(|side| !side.is_empty()), "{sides:?}");
+    }
+
+    #[test]
+    fn overlapping_pauses_and_crashes_of_one_host_each_keep_their_end() {
+        let topology = servers_and_a_client(&["n1", "n2"]);
+        let secs = Duration::from_secs;
+        let crash = |at, lasting| FaultEventSpec::Crash {
+            at: secs(at),
+            duration: Some(secs(lasting)),
+            host: "n1".into(),
+            spread: None,
+        };
+        let pause = |at, lasting| FaultEventSpec::Pause {
+            at: secs(at),
+            duration: Some(secs(lasting)),
+            host: "n2".into(),
+            spread: None,
+        };
+        // The second of each starts before the first has ended.
+        let scenario = ScenarioBuilder::new("s", "test")
+            .duration(secs(20))
+            .fault(crash(2, 4))
+            .fault(crash(3, 1))
+            .fault(pause(8, 5))
+            .fault(pause(9, 2))
+            .build();
+        let plan = expand(&scenario, &topology, 0);
+        let events = explicit_events(&plan, &[]).unwrap();
+        // Every start got an end and no end was left over on its own: the
+        // first end closes the oldest start, the next end the other.
+        let lasting: Vec<(String, Duration, Option<Duration>)> = events
+            .iter()
+            .map(|e| match e {
+                FaultEventSpec::Crash { at, duration, .. } => ("crash".into(), *at, *duration),
+                FaultEventSpec::Pause { at, duration, .. } => ("pause".into(), *at, *duration),
+                other => panic!("a lone end or another fault: {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            lasting,
+            vec![
+                ("crash".into(), secs(2), Some(secs(2))),
+                ("crash".into(), secs(3), Some(secs(3))),
+                ("pause".into(), secs(8), Some(secs(3))),
+                ("pause".into(), secs(9), Some(secs(4))),
+            ]
+        );
+        // Written back, the host goes down and comes up at the same times.
+        let mut explicit = scenario.clone();
+        explicit.faults.events = events;
+        let again = expand(&explicit, &topology, 0);
+        let times = |p: &Plan| -> Vec<(Duration, String)> {
+            p.events
+                .iter()
+                .map(|e| (to_tick(e.at, p.tick), e.action.describe()))
+                .collect()
+        };
+        let (mut before, mut after) = (times(&plan), times(&again));
+        before.sort();
+        after.sort();
+        assert_eq!(before, after);
     }
 }
