@@ -165,3 +165,30 @@ fn a_role_the_target_does_not_report_is_a_scenario_error() {
     assert!(error.contains("unknown role \"primary\""), "{error}");
     assert!(error.contains("role:leader"), "{error}");
 }
+
+#[test]
+fn loss_on_the_links_of_a_role_is_a_valid_explicit_fault_and_hits_whoever_holds_it() {
+    // What the swarm plans for a role-aimed `loss` (and what `explore`
+    // keeps in its corpus): one side the role, the other every host. The
+    // role resolves only when the fault fires, so validation must not
+    // compare the two sides as they are written.
+    let everyone: Vec<String> = ["n1", "n2", "n3", "client-0", "client-1"]
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    let r = run(
+        kv(
+            "lossy-leader",
+            FaultEventSpec::Loss {
+                at: S(3),
+                duration: Some(S(3)),
+                between: Some([vec!["role:leader".into()], everyone]),
+                rate: 0.5,
+            },
+        ),
+        1,
+    );
+    let (_, leader) = hit(&r);
+    assert!(leader.starts_with('n'), "{leader}");
+    assert_eq!(r.report.status, Status::Pass, "{:?}", r.report.verdicts);
+}

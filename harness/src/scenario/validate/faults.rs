@@ -262,8 +262,11 @@ pub(super) fn validate_faults(
                 if let Some([a, b]) = between {
                     check_set(format!("faults.events[{i}].between[0]"), a)?;
                     check_set(format!("faults.events[{i}].between[1]"), b)?;
+                    // A role resolves only when the fault fires (who holds
+                    // it then); a set naming one cannot be compared now.
+                    let names_role = a.iter().chain(b).any(|n| role_of_target(n).is_some());
                     let (a, b) = (resolved(a), resolved(b));
-                    if a.iter().all(|x| b.iter().all(|y| x == y)) {
+                    if !names_role && a.iter().all(|x| b.iter().all(|y| x == y)) {
                         return Err(ScenarioError::at_key(
                             key("between"),
                             format!("selects no link: both sets are only {}", a.join(", ")),
