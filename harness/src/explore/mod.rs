@@ -41,7 +41,7 @@ use crate::target::Registry;
 use mutate::Space;
 use rand::Rng;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Default cap on runs.
 pub const DEFAULT_MAX_RUNS: usize = 500;
@@ -54,6 +54,8 @@ pub const FRESH_SHARE: f64 = 0.2;
 /// Tries at a mutation that makes a valid scenario before the candidate
 /// falls back to a fresh swarm seed.
 const MUTATION_TRIES: usize = 4;
+/// Cap on the distinct reasons for rejected mutations a report keeps.
+pub const MAX_REJECTION_REASONS: usize = 16;
 /// Cap on problem runs kept in the report (the rest are counted).
 pub const MAX_PROBLEMS_KEPT: usize = 20;
 
@@ -145,6 +147,12 @@ pub struct Exploration {
     pub passed: usize,
     /// Mutations whose events did not make a valid scenario (retried).
     pub rejected_mutations: usize,
+    /// Why, by the validation message (event indices left out), with how
+    /// many rejections each; at most [`MAX_REJECTION_REASONS`] reasons,
+    /// later new ones only counted above. A mutation that makes an invalid
+    /// scenario is a gap between the mutator and validation: worth seeing.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub rejection_reasons: BTreeMap<String, usize>,
     pub coverage: BTreeSet<String>,
     pub growth: Vec<Growth>,
     pub corpus: Vec<Entry>,
@@ -185,6 +193,7 @@ pub fn explore(
         stop: Stop::Runs,
         passed: 0,
         rejected_mutations: 0,
+        rejection_reasons: BTreeMap::new(),
         coverage: BTreeSet::new(),
         growth: Vec::new(),
         corpus: Vec::new(),
@@ -333,11 +342,38 @@ fn draw(
         };
         match candidate.load(base, registry) {
             Ok(loaded) => return (candidate, loaded),
-            Err(_) => out.rejected_mutations += 1,
+            Err(why) => {
+                out.rejected_mutations += 1;
+                let reason = without_event_indices(&why);
+                let known = out.rejection_reasons.len();
+                if let Some(n) = out.rejection_reasons.get_mut(&reason) {
+                    *n += 1;
+                } else if known < MAX_REJECTION_REASONS {
+                    out.rejection_reasons.insert(reason, 1);
+                }
+            }
         }
     }
     let candidate = fresh(rng);
     (candidate, base.clone())
+}
+
+/// A validation message with `[3]`-style indices as `[N]`, so the same
+/// problem in different events is one reason.
+fn without_event_indices(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && rest[digits..].starts_with(']') {
+            out.push('N');
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A run as a scenario file can hold it: the explicit plan the run
@@ -362,4 +398,18 @@ fn explicit_scenario(
     );
     scenario.seeds = 1;
     scenario
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_event_indices;
+
+    #[test]
+    fn rejection_reasons_leave_out_which_event_it_was() {
+        assert_eq!(
+            without_event_indices("key `faults.events[12].between[0]`: an empty host set"),
+            "key `faults.events[N].between[N]`: an empty host set"
+        );
+        assert_eq!(without_event_indices("[] [x] [7"), "[] [x] [7");
+    }
 }

@@ -136,6 +136,13 @@ pub fn to_markdown(e: &Exploration, files: Option<&FindingFiles>, dir: &Path) ->
         e.coverage.len(),
         e.rejected_mutations
     );
+    if !e.rejection_reasons.is_empty() {
+        let _ = writeln!(md, "Why mutations were rejected:\n");
+        for (reason, n) in &e.rejection_reasons {
+            let _ = writeln!(md, "- {n}× {reason}");
+        }
+        md.push('\n');
+    }
     if let Some(f) = &e.finding {
         let _ = writeln!(md, "## Finding\n");
         let _ = writeln!(
