@@ -247,20 +247,16 @@ fn end_every_fault(events: &mut Vec<FaultEventSpec>, horizon: Duration, tick: Du
                 continue;
             }
         };
-        let ends_it = |e: &FaultEventSpec| match e {
-            FaultEventSpec::Restart { host: h, .. } if is_crash => *h == host || h == "servers",
-            FaultEventSpec::Resume { host: h, .. } if !is_crash => *h == host || h == "servers",
-            _ => false,
+        let ends_it = |e: &FaultEventSpec| {
+            ending(e)
+                .is_some_and(|(restart, h)| restart == is_crash && (h == host || h == "servers"))
         };
         let end = events[i + 1..].iter().position(ends_it).map(|j| i + 1 + j);
         let until = match end {
             Some(j) => {
                 let until = events[j].at();
                 // A group end also ends the other hosts' faults: keep it.
-                let own = matches!(&events[j],
-                    FaultEventSpec::Restart { host: h, .. } | FaultEventSpec::Resume { host: h, .. }
-                        if *h == host);
-                if own {
+                if ending(&events[j]).is_some_and(|(_, h)| h == host) {
                     events.remove(j);
                 }
                 until
@@ -271,6 +267,16 @@ fn end_every_fault(events: &mut Vec<FaultEventSpec>, horizon: Duration, tick: Du
             *duration = Some(until.saturating_sub(at).max(tick));
         }
         i += 1;
+    }
+}
+
+/// What a restart (`true`) or resume (`false`) event ends, and on which
+/// host.
+fn ending(spec: &FaultEventSpec) -> Option<(bool, &str)> {
+    match spec {
+        FaultEventSpec::Restart { host, .. } => Some((true, host)),
+        FaultEventSpec::Resume { host, .. } => Some((false, host)),
+        _ => None,
     }
 }
 

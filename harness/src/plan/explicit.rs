@@ -338,22 +338,20 @@ fn write_events(plan: &Plan, hits: Option<&[FaultHit]>) -> Result<Vec<FaultEvent
                     close(&mut events[i], at);
                 }
             }
-            FaultAction::Restart { host, of } => {
-                match take_open(&mut open_by_host, "crash", host, *of) {
+            FaultAction::Restart { host, of } | FaultAction::Resume { host, of } => {
+                let restart = matches!(action, FaultAction::Restart { .. });
+                let kind = if restart { "crash" } else { "pause" };
+                match take_open(&mut open_by_host, kind, host, *of) {
                     Some(i) => close(&mut events[i], at),
-                    None => events.push(FaultEventSpec::Restart {
-                        at,
-                        host: host.clone(),
-                    }),
-                }
-            }
-            FaultAction::Resume { host, of } => {
-                match take_open(&mut open_by_host, "pause", host, *of) {
-                    Some(i) => close(&mut events[i], at),
-                    None => events.push(FaultEventSpec::Resume {
-                        at,
-                        host: host.clone(),
-                    }),
+                    // An end with no start of ours: written as it came.
+                    None => {
+                        let host = host.clone();
+                        events.push(if restart {
+                            FaultEventSpec::Restart { at, host }
+                        } else {
+                            FaultEventSpec::Resume { at, host }
+                        });
+                    }
                 }
             }
             FaultAction::HealPartitions => {
