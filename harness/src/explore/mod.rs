@@ -344,18 +344,21 @@ fn draw(
             Ok(loaded) => return (candidate, loaded),
             Err(why) => {
                 out.rejected_mutations += 1;
-                let reason = without_event_indices(&why);
-                let known = out.rejection_reasons.len();
-                if let Some(n) = out.rejection_reasons.get_mut(&reason) {
-                    *n += 1;
-                } else if known < MAX_REJECTION_REASONS {
-                    out.rejection_reasons.insert(reason, 1);
-                }
+                count_rejection(&mut out.rejection_reasons, &why);
             }
         }
     }
     let candidate = fresh(rng);
     (candidate, base.clone())
+}
+
+/// Counts one rejected mutation under its reason; a reason beyond the
+/// first [`MAX_REJECTION_REASONS`] is left to the total.
+fn count_rejection(reasons: &mut BTreeMap<String, usize>, why: &str) {
+    let reason = without_event_indices(why);
+    if reasons.len() < MAX_REJECTION_REASONS || reasons.contains_key(&reason) {
+        *reasons.entry(reason).or_default() += 1;
+    }
 }
 
 /// A validation message with `[3]`-style indices as `[N]`, so the same
@@ -402,7 +405,7 @@ fn explicit_scenario(
 
 #[cfg(test)]
 mod tests {
-    use super::without_event_indices;
+    use super::*;
 
     #[test]
     fn rejection_reasons_leave_out_which_event_it_was() {
@@ -411,5 +414,20 @@ mod tests {
             "key `faults.events[N].between[N]`: an empty host set"
         );
         assert_eq!(without_event_indices("[] [x] [7"), "[] [x] [7");
+    }
+
+    #[test]
+    fn rejections_are_counted_by_reason_up_to_the_cap() {
+        let mut reasons = BTreeMap::new();
+        count_rejection(&mut reasons, "faults.events[1].at: too late");
+        count_rejection(&mut reasons, "faults.events[7].at: too late");
+        assert_eq!(reasons.get("faults.events[N].at: too late"), Some(&2));
+        for i in 0..2 * MAX_REJECTION_REASONS {
+            count_rejection(&mut reasons, &format!("reason {i}"));
+        }
+        assert_eq!(reasons.len(), MAX_REJECTION_REASONS);
+        // A known reason is still counted once the cap is reached.
+        count_rejection(&mut reasons, "faults.events[3].at: too late");
+        assert_eq!(reasons.get("faults.events[N].at: too late"), Some(&3));
     }
 }
